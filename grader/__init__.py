@@ -1,0 +1,3 @@
+"""tinyml-grader: autograded TinyML exercises with a sandboxed judge."""
+
+__version__ = "0.1.0"

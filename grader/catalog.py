@@ -1,0 +1,143 @@
+"""The exercise catalog: each `exercises/<slug>/exercise.toml`, validated.
+
+Metadata is data (title, student file, parts and points, hints, limits,
+tolerances). A typo in a key fails at load with the file and the key named.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CatalogError(Exception):
+    """Exercise metadata that cannot be loaded; the message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    call_seconds: float = Field(20.0, gt=0, description="wall-clock limit for one call into student code")
+    exercise_seconds: float = Field(180.0, gt=0, description="wall-clock limit for the whole exercise")
+    memory_mib: int = Field(3072, gt=0, description="resident memory the student's process may use")
+    output_kib: int = Field(64, gt=0, description="captured stdout/stderr kept per exercise")
+    file_mib: int = Field(64, gt=0, description="largest file the student's code may write")
+    processes: int = Field(512, gt=0, description="processes and threads the student's code may run")
+
+
+class Part(_Strict):
+    """One graded check: `check_<id>` in the exercise's hidden check module."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    points: float = Field(gt=0)
+    hint: str = Field(description="the idea to revisit when this check fails")
+
+
+class Exercise(_Strict):
+    schema_version: int = Field(1, ge=1, le=1)
+    id: int = Field(ge=1)
+    slug: str
+    title: str
+    file: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
+    functions: list[str] = Field(min_length=1)
+    hints: list[str] = Field(min_length=1)
+    parts: list[Part] = Field(min_length=1)
+    limits: Limits = Limits()
+    tolerances: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _unique_parts(self) -> "Exercise":
+        ids = [p.id for p in self.parts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"part ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts)
+
+    @property
+    def directory(self) -> Path:
+        return exercises_dir() / self.slug
+
+    @property
+    def solution_path(self) -> Path:
+        return solutions_dir() / self.slug / self.file
+
+    @property
+    def stub_path(self) -> Path:
+        return self.directory / self.file
+
+    def part(self, part_id: str) -> Part:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise KeyError(part_id)
+
+
+class Course(_Strict):
+    name: str
+    seed: int = Field(description="the course's default seed for hidden inputs")
+    secret_seed_env: str = Field("GRADER_SECRET_SEED", description="environment variable an instructor sets to hide inputs")
+
+
+def exercises_dir() -> Path:
+    return REPO_ROOT / "exercises"
+
+
+def solutions_dir() -> Path:
+    return REPO_ROOT / "solutions"
+
+
+def _load_toml(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CatalogError(f"{path}: cannot read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise CatalogError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"key '{'.'.join(str(x) for x in err['loc']) or '(top)'}': {err['msg']}" for err in e.errors()
+        )
+        raise CatalogError(f"{path}: {problems}") from None
+
+
+@cache
+def course() -> Course:
+    return _load_toml(exercises_dir() / "course.toml", Course)  # type: ignore[return-value]
+
+
+@cache
+def exercises() -> tuple[Exercise, ...]:
+    found = []
+    for toml in sorted(exercises_dir().glob("*/exercise.toml")):
+        ex = _load_toml(toml, Exercise)
+        if ex.slug != toml.parent.name:  # type: ignore[attr-defined]
+            raise CatalogError(f"{toml}: key 'slug': '{ex.slug}' does not match its folder '{toml.parent.name}'")  # type: ignore[attr-defined]
+        found.append(ex)
+    found.sort(key=lambda e: e.id)  # type: ignore[attr-defined]
+    ids = [e.id for e in found]  # type: ignore[attr-defined]
+    if len(set(ids)) != len(ids):
+        raise CatalogError(f"{exercises_dir()}: two exercises share an id: {ids}")
+    return tuple(found)  # type: ignore[arg-type]
+
+
+def exercise(ref: int | str) -> Exercise:
+    """Look an exercise up by number or slug."""
+    for ex in exercises():
+        if str(ex.id) == str(ref) or ex.slug == ref:
+            return ex
+    known = ", ".join(f"{e.id} ({e.slug})" for e in exercises())
+    raise CatalogError(f"unknown exercise '{ref}'; the exercises are: {known}")

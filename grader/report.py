@@ -1,0 +1,70 @@
+"""The report: what a grading run produced, as pydantic models.
+
+`schema_version`, the field names and the status words are a contract
+(../shared/CONTRACTS.md); renderers are pure functions of these models.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+CheckStatus = Literal["passed", "failed", "error", "skipped"]
+ExerciseStatus = Literal["passed", "failed", "error", "missing", "not_attempted"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckResult(_Model):
+    name: str = Field(description="what the check verifies, as the student reads it")
+    id: str = Field(description="the part id in exercise.toml")
+    status: CheckStatus
+    score: float
+    max_score: float
+    message: str = Field("", description="feedback: what was expected and what the submission produced")
+    hint: str = Field("", description="the idea to revisit, when the check did not pass")
+    mistake: str | None = Field(None, description="the name of a known mistake the check recognised")
+
+
+class ExerciseResult(_Model):
+    id: int
+    slug: str
+    title: str
+    status: ExerciseStatus
+    score: float
+    max_score: float
+    message: str = Field("", description="what happened to the exercise as a whole (missing file, syntax error...)")
+    output: str = Field("", description="what the student's code printed, truncated")
+    duration_s: float = 0.0
+    checks: list[CheckResult] = []
+
+
+class Environment(_Model):
+    """What ran the grading, so a report says when a part was missing or weaker."""
+
+    platform: str
+    python: str
+    tensorflow: str | None = None
+    notes: list[str] = Field([], description="parts that were unavailable or weaker on this machine")
+
+
+class Report(_Model):
+    schema_version: int = SCHEMA_VERSION
+    submission: str
+    score: float
+    max_score: float
+    seed: int
+    secret_seed: bool = Field(False, description="hidden inputs were also keyed by the instructor's secret seed")
+    grader_version: str
+    duration_s: float
+    exercises: list[ExerciseResult]
+    environment: Environment | None = None
+
+
+def round_score(x: float) -> float:
+    return round(float(x), 4)
