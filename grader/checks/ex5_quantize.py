@@ -9,12 +9,14 @@ compiled and read back by `c_array_harness`, also in child processes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,15 @@ _KEY = "ex5_quantize"
 
 
 def _cache(reference_cache) -> dict:
+    """References shared by every submission graded in this process with the same seeds."""
     return reference_cache.setdefault(_KEY, {})
+
+
+def _submission_cache(student, reference_cache) -> dict:
+    """What this submission produced, shared by its checks: keyed on its runner session, so
+    batch grading never hands one student's model to another."""
+    per_session = reference_cache.setdefault(_KEY + ".submissions", weakref.WeakKeyDictionary())
+    return per_session.setdefault(student._session, {})
 
 
 def _weights(exercise) -> list[np.ndarray]:
@@ -85,7 +95,7 @@ def _no_representative_dataset(error: StudentRaised) -> bool:
 
 def _student_tflite(student, exercise, reference_cache) -> bytes:
     """The bytes the student's quantize returned, computed once; a failure fails every check that needs them."""
-    cache = _cache(reference_cache)
+    cache = _submission_cache(student, reference_cache)
     if "student" not in cache:
         try:
             facts = student.probe("quantize", _weights(exercise), _sample())
@@ -106,13 +116,13 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
     if "path" in result:
         raise Mistake(
             "path_instead_of_bytes",
-            f"Your quantize() returned a path ({result['path']!r}, a {_short(result['type'])}), not the model. "
+            f"Your quantize() returned a path ({result['path']!r}, a {result['type']}), not the model. "
             "Return the bytes themselves: the result of `converter.convert()`.",
         )
     if "bytes" not in result:
         raise AssertionError(
             f"quantize() should return the flatbuffer as bytes (what converter.convert() returns); "
-            f"yours returned a {_short(result['type'])}."
+            f"yours returned a {result['type']}."
         )
     return result["bytes"]
 
@@ -124,10 +134,6 @@ def _plain(returned):
     if returned.kind == "dict":
         return {k: _plain(v) for k, v in returned.value.items()}
     return returned.value
-
-
-def _short(type_name: str) -> str:
-    return type_name.removeprefix("builtins.")
 
 
 # --- interpreters, in a worker process -----------------------------------------------------
@@ -171,8 +177,10 @@ def _last_words(stderr: bytes) -> str:
     return f": {lines[-1][:300]}" if lines else ""
 
 
-def _litert_facts(model: bytes, reference_cache, key: str) -> dict:
-    cache = _cache(reference_cache)
+def _litert_facts(model: bytes, reference_cache) -> dict:
+    """What LiteRT reads from a flatbuffer, cached by content."""
+    cache = _cache(reference_cache).setdefault("litert", {})
+    key = hashlib.sha256(model).hexdigest()
     if key not in cache:
         cache[key] = run_interpreter(model, "litert")
     run = cache[key]
@@ -237,7 +245,7 @@ def check_representative_dataset(student, rng):
         assert items, "The generator function returned by representative_dataset yielded nothing: yield one item per sample."
         expected_shape = [1, features]
         for item in items:
-            kind = _short(item["type"])
+            kind = item["type"]
             if "items" not in item:
                 if item.get("shape") is not None:
                     raise Mistake(
@@ -253,7 +261,7 @@ def check_representative_dataset(student, rng):
             )
             inner = item["items"][0]
             assert inner.get("shape") is not None, (
-                f"The list you yield should hold a NumPy array; it held a {_short(inner['type'])}."
+                f"The list you yield should hold a NumPy array; it held a {inner['type']}."
             )
             if inner["dtype"] == "float64":
                 raise Mistake(
@@ -285,12 +293,12 @@ def check_flatbuffer(student, exercise, reference_cache):
         f"quantize() should return a TFLite flatbuffer (its bytes 4-8 read 'TFL3'); your {len(model)} bytes "
         f"start with {model[:8]!r}."
     )
-    _litert_facts(model, reference_cache, "student_litert")
+    _litert_facts(model, reference_cache)
 
 
 def check_int8_tensors(student, exercise, reference_cache):
     """Input and output are int8, every tensor is int8 except int32 biases, no float operators remain."""
-    facts = _litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache, "student_litert")
+    facts = _litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache)
     io = {facts["input"]["dtype"], facts["output"]["dtype"]}
     tensors = {t["index"]: t for t in facts["tensors"]}
     float_activation = any(
@@ -343,11 +351,11 @@ def check_int8_tensors(student, exercise, reference_cache):
 def check_accuracy(student, exercise, reference_cache, rng, tol):
     """Dequantized outputs follow the float model, within a couple of steps of the judge's own int8 conversion."""
     model = _student_tflite(student, exercise, reference_cache)
-    facts = _litert_facts(model, reference_cache, "student_litert")
+    facts = _litert_facts(model, reference_cache)
     x = _test_inputs(rng)
     expected = _keras_model(exercise, reference_cache).predict(x.reshape(-1, 1), verbose=0).ravel().astype(np.float64)
     reference = _reference_tflite(exercise, reference_cache)
-    ref_facts = _litert_facts(reference, reference_cache, "reference_litert")
+    ref_facts = _litert_facts(reference, reference_cache)
     ref_run = _outputs(reference, "litert", x, ref_facts["input"])
     assert ref_run.error is None, f"The grader could not run its reference model: {ref_run.error}"
     step = ref_facts["output"]["scales"][0]
@@ -386,7 +394,7 @@ def check_size(student, exercise, reference_cache, tol):
 def check_micro(student, exercise, reference_cache, rng, tol):
     """Runs on the TensorFlow Lite Micro interpreter within the arena budget and agrees with LiteRT within one step."""
     model = _student_tflite(student, exercise, reference_cache)
-    facts = _litert_facts(model, reference_cache, "student_litert")
+    facts = _litert_facts(model, reference_cache)
     arena = int(tol["tflm_arena_bytes"])
     micro, name = ("tflm", "TensorFlow Lite Micro") if tflm_available() else ("litert_ref", "LiteRT reference kernels")
     x = _test_inputs(rng, 16)
@@ -410,16 +418,16 @@ def check_micro(student, exercise, reference_cache, rng, tol):
 
 
 def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
-    cache = _cache(reference_cache)
+    cache = _submission_cache(student, reference_cache)
     model = _reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
-        source = student.call("to_c_array", model, var_name=C_VAR)
-        if source.kind != "str":
+        source = _plain(student.probe("c_source", model, C_VAR))
+        if "text" not in source:
             cache["c_array"] = AssertionError(
-                f"to_c_array() should return the C source as a str; yours returned a {source.type_name}."
+                f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
             )
         else:
-            cache["c_array"] = inspect_c_array(source.value, C_VAR, len(model))
+            cache["c_array"] = inspect_c_array(source["text"].decode("utf-8"), C_VAR, len(model))
     facts = cache["c_array"]
     if isinstance(facts, BaseException):
         raise facts
@@ -464,8 +472,8 @@ def check_c_array(student, exercise, reference_cache):
             f"The array `{C_VAR}` should hold the model's bytes in order{held}; byte {first} is "
             f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}."
         )
-    default = student.call("to_c_array", b"\x01\x02", var_name="g_model")
-    assert default.kind == "str" and "g_model_len" in default.value, (
+    default = _plain(student.probe("c_source", b"\x01\x02"))
+    assert "g_model_len" in default.get("text", b"").decode("utf-8"), (
         "to_c_array(tflite_model) should use var_name='g_model' by default (array `g_model`, length `g_model_len`)."
     )
 

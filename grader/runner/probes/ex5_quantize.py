@@ -25,9 +25,20 @@ def build_sine_model(weights):
     return model
 
 
+def _type_name(value):
+    """The type as a student would write it: list, numpy.ndarray, tf.Tensor, pathlib.PosixPath."""
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    if module == "builtins":
+        return kind.__qualname__
+    if module == "tensorflow":
+        return "tf.Tensor" if "Tensor" in kind.__qualname__ else f"tf.{kind.__qualname__}"
+    return f"{module}.{kind.__qualname__}"
+
+
 def _describe(value):
     """A yielded value as facts: its type, and for arrays and tensors, dtype, shape and values."""
-    facts = {"type": type(value).__module__ + "." + type(value).__qualname__}
+    facts = {"type": _type_name(value)}
     if isinstance(value, (list, tuple)):
         facts["items"] = [_describe(v) for v in value[:4]]
         facts["length"] = len(value)
@@ -44,7 +55,7 @@ def _describe(value):
 def representative_items(module, x_sample, limit):
     """Call representative_dataset(x_sample) and describe up to `limit` items of what it yields."""
     dataset = module.representative_dataset(x_sample)
-    facts = {"returned": type(dataset).__qualname__, "callable": callable(dataset)}
+    facts = {"returned": _type_name(dataset), "callable": callable(dataset)}
     if callable(dataset):
         items = list(itertools.islice(dataset(), limit))
         facts["items"] = [_describe(item) for item in items]
@@ -54,9 +65,21 @@ def representative_items(module, x_sample, limit):
 def quantize(module, weights, x_sample):
     """Build the sine model from `weights`, call quantize(model, x_sample), report what came back."""
     result = module.quantize(build_sine_model(weights), x_sample)
-    facts = {"type": type(result).__module__ + "." + type(result).__qualname__}
+    facts = {"type": _type_name(result)}
     if isinstance(result, (bytes, bytearray, memoryview)):
         facts["bytes"] = bytes(result)
     elif isinstance(result, str) or hasattr(result, "__fspath__"):
         facts["path"] = str(result)
+    return facts
+
+
+def c_source(module, tflite_model, var_name=None):
+    """Call to_c_array (with its default var_name when None); the C text comes back whole, as UTF-8 bytes."""
+    if var_name is None:
+        result = module.to_c_array(tflite_model)
+    else:
+        result = module.to_c_array(tflite_model, var_name=var_name)
+    facts = {"type": _type_name(result)}
+    if isinstance(result, str):
+        facts["text"] = result.encode("utf-8", "replace")
     return facts
