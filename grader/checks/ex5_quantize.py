@@ -98,7 +98,7 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
     cache = _submission_cache(student, reference_cache)
     if "student" not in cache:
         try:
-            facts = student.probe("quantize", _weights(exercise), _sample())
+            facts = student.probe("quantize", _weights(exercise), _sample(), what="quantize()")
             cache["student"] = _plain(facts)
         except StudentError as e:
             cache["student"] = e
@@ -110,6 +110,19 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
             f"({result.exc_type}: {result.message.strip().splitlines()[0]}). Set "
             "`converter.representative_dataset = representative_dataset(x_sample)` so it can measure "
             "the range of every activation.",
+        )
+    if isinstance(result, StudentRaised) and "FLOAT64 but expected type FLOAT32" in (result.message or ""):
+        raise Mistake(
+            "float64_samples",
+            "Your quantize() raised: the converter got float64 samples from your representative dataset "
+            "where the model takes float32 ('Got value of type FLOAT64 but expected type FLOAT32'). "
+            "Convert the samples with `.astype(np.float32)`.",
+        )
+    if isinstance(result, StudentRaised) and "Unsupported value from dataset" in (result.message or ""):
+        raise Mistake(
+            "bare_array",
+            "Your quantize() raised: the converter wants each item of the representative dataset to be a list "
+            "holding the model's inputs, `[sample]`, and got a bare array ('Unsupported value from dataset').",
         )
     if isinstance(result, BaseException):
         raise result
@@ -228,7 +241,7 @@ def check_representative_dataset(student, rng):
     """representative_dataset(x_sample) is a generator function yielding [float32 array (1, n_features)] from the sample."""
     for n, features in ((40, 1), (12, 3)):
         x_sample = rng.uniform(0.0, 2 * np.pi, size=(n, features))
-        facts = _plain(student.probe("representative_items", x_sample, n + 10))
+        facts = _plain(student.probe("representative_items", x_sample, n + 10, what="representative_dataset()"))
         if not facts["callable"]:
             if facts["returned"] == "generator":
                 raise Mistake(
@@ -372,6 +385,8 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
         f"{got[worst]:.4f} where the float model gives {expected[worst]:.4f}. Check that the representative "
         "dataset covers the inputs' whole range."
     )
+    if not _is_quantized(facts["output"]):
+        return  # a float output is compared with the float model only; int8_tensors says what is wrong
     off = np.abs(got - reference_values) / step
     worst = int(np.argmax(off))
     assert off[worst] <= tol["reference_steps"] + 1e-6, (
@@ -391,7 +406,7 @@ def check_size(student, exercise, reference_cache, tol):
     )
 
 
-def check_micro(student, exercise, reference_cache, rng, tol):
+def check_micro(student, exercise, reference_cache, rng, tol, note):
     """Runs on the TensorFlow Lite Micro interpreter within the arena budget and agrees with LiteRT within one step."""
     model = _student_tflite(student, exercise, reference_cache)
     facts = _litert_facts(model, reference_cache)
@@ -400,28 +415,29 @@ def check_micro(student, exercise, reference_cache, rng, tol):
     x = _test_inputs(rng, 16)
     run = _outputs(model, micro, x, facts["input"], arena_size=arena)
     assert run.error is None, (
-        f"Your model did not run on the {name} interpreter with a {arena}-byte tensor arena: {run.error}."
+        f"Your model did not run on {name} with a {arena}-byte tensor arena: {run.error}."
     )
     baseline = _outputs(model, "litert", x, facts["input"])
     assert baseline.error is None, f"LiteRT could not run your model: {baseline.error}."
-    if _is_quantized(facts["output"]):
-        diff, allowed, unit = np.abs(run.facts["values"] - baseline.facts["values"]), tol["micro_steps"], "step(s)"
-    else:
-        diff, allowed, unit = np.abs(run.facts["values"] - baseline.facts["values"]), 1e-4, "in value"
-    worst = int(np.argmax(diff))
-    assert diff[worst] <= allowed, (
-        f"On the {name} interpreter your model gave {fmt(run.facts['values'][worst])} at x = {x[worst]:.4f} "
-        f"where LiteRT gives {fmt(baseline.facts['values'][worst])}: {diff[worst]:g} {unit} apart, "
-        f"more than {allowed:g}."
+    got, expected = from_model_output(run.facts["values"], facts["output"]), from_model_output(baseline.facts["values"], facts["output"])
+    # One step of the output's scale; a float output is dequantized inside, so use the reference's.
+    quantized = _is_quantized(facts["output"])
+    step = facts["output"]["scales"][0] if quantized else _litert_facts(_reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
+    steps = np.abs(got - expected) / step
+    worst = int(np.argmax(steps))
+    assert steps[worst] <= tol["micro_steps"] + 1e-6, (
+        f"On {name} your model gave {got[worst]:.4f} at x = {x[worst]:.4f} where LiteRT gives "
+        f"{expected[worst]:.4f}: {steps[worst]:.1f} quantization steps apart, more than {tol['micro_steps']:g}."
     )
-    print(f"ran on {name} with a {arena}-byte arena")
+    if micro != "tflm":
+        note(f"exercise 5: tflite-micro is not installed here, so the micro check ran on {name} instead")
 
 
 def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
     cache = _submission_cache(student, reference_cache)
     model = _reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
-        source = _plain(student.probe("c_source", model, C_VAR))
+        source = _plain(student.probe("c_source", model, C_VAR, what="to_c_array()"))
         if "text" not in source:
             cache["c_array"] = AssertionError(
                 f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
@@ -472,7 +488,7 @@ def check_c_array(student, exercise, reference_cache):
             f"The array `{C_VAR}` should hold the model's bytes in order{held}; byte {first} is "
             f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}."
         )
-    default = _plain(student.probe("c_source", b"\x01\x02"))
+    default = _plain(student.probe("c_source", b"\x01\x02", what="to_c_array()"))
     assert "g_model_len" in default.get("text", b"").decode("utf-8"), (
         "to_c_array(tflite_model) should use var_name='g_model' by default (array `g_model`, length `g_model_len`)."
     )
