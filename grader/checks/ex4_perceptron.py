@@ -134,10 +134,13 @@ def check_architecture(student, reference_cache):
 
 
 def _loss_name(loss) -> str | None:
+    """The loss's name as compile_config records it: a string, a Keras loss class, or a Keras loss function."""
     if type(loss) is str:
         return loss
-    if type(loss) is dict:
-        return loss.get("class_name") if loss.get("module", "").startswith("keras") else None
+    if type(loss) is dict and loss.get("class_name") == "function" and type(loss.get("config")) is str:
+        return loss["config"]
+    if type(loss) is dict and str(loss.get("module", "")).startswith("keras"):
+        return loss.get("class_name")
     return None
 
 
@@ -153,7 +156,9 @@ def check_compiled(student, reference_cache):
         compiled = read_config(facts["keras"]).get("compile_config")
     except UnsafeModel as e:
         raise AssertionError(str(e)) from None
-    assert compiled, "build_perceptron should return a compiled model: call model.compile(optimizer=..., loss=...)."
+    assert type(compiled) is dict and compiled, (
+        "build_perceptron should return a compiled model: call model.compile(optimizer=..., loss=...)."
+    )
     assert compiled.get("optimizer"), "Your model was compiled without an optimizer: pass optimizer='adam' (or another)."
     loss = compiled.get("loss")
     name = _loss_name(loss)
@@ -166,7 +171,7 @@ def check_compiled(student, reference_cache):
     assert name in BCE, (
         f"The loss should be binary cross-entropy (loss='binary_crossentropy'); yours is {json.dumps(loss)[:120]}."
     )
-    if type(loss) is dict and (loss.get("config") or {}).get("from_logits"):
+    if type(loss) is dict and type(loss.get("config")) is dict and loss["config"].get("from_logits"):
         raise AssertionError(
             "Your loss has from_logits=True, but your model already applies the sigmoid: the loss would apply it "
             "a second time. Leave from_logits=False."

@@ -22,8 +22,8 @@ MAX_CONFIG_BYTES = 1 << 20
 
 # (module, class_name) pairs a config may hold; `None` as class_name: any class of that module.
 KNOWN = {
-    ("keras", "Sequential"), ("keras", "Functional"), ("keras", "Model"),
-    ("keras", "DTypePolicy"), ("keras", "FloatDTypePolicy"), ("keras", "__keras_tensor__"),
+    ("keras", "Sequential"), ("keras.src.models.functional", "Functional"),
+    ("keras", "DTypePolicy"), ("keras", "FloatDTypePolicy"), (None, "__keras_tensor__"),
     ("keras.layers", "InputLayer"), ("keras.layers", "Dense"),
     ("keras.initializers", None), ("keras.regularizers", None), ("keras.constraints", None),
 }
@@ -71,7 +71,7 @@ def check_known(config: dict) -> None:
                         "built-in Keras layers (InputLayer, Dense), so custom layers, models and activation "
                         "functions are not accepted. Build it from keras.Input and keras.layers.Dense."
                     )
-                if registered not in (None, name):
+                if registered not in (None, name) or (name == "Functional" and registered != "Functional"):
                     raise UnsafeModel(f"Your model uses the custom object {registered!r}; use built-in Keras classes only.")
             for key, value in node.items():
                 if key == "compile_config":
