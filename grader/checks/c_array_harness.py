@@ -81,10 +81,9 @@ def first_error(stderr: bytes, workdir: Path) -> str:
     """gcc's first error line, with the temporary directory taken out."""
     text = stderr.decode("utf-8", "replace").replace(str(workdir) + os.sep, "")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in lines:
-        if re.search(r"\berror\b|undefined reference|multiple definition", ln):
-            return ln[:300]
-    return (lines[0] if lines else "gcc failed without a message")[:300]
+    found = next((ln for ln in lines if re.search(r"\berror\b|undefined reference|multiple definition", ln)), None)
+    found = found or (lines[0] if lines else "gcc failed without a message")
+    return re.sub(r"^student\.c:(\d+):\d+: ", r"line \1: ", found)[:300]
 
 
 def _gcc(args: list[str], workdir: Path) -> subprocess.CompletedProcess:

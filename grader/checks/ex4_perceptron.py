@@ -181,7 +181,7 @@ def check_compiled(student, reference_cache):
 def check_training(student, reference_cache, rng, tol):
     """After train_perceptron, held-out accuracy is at least 0.95 and close to a reference perceptron's."""
     data = _training_data(rng)
-    facts = _plain(student.probe("trained", data["n_features"], data["x"], data["y"], what="train_perceptron()"))
+    facts = _plain(student.probe("trained", data["n_features"], data["x"], data["y"], what="build_perceptron() then train_perceptron()"))
     model = _model(facts, "build_perceptron")
     got = accuracy(model, data["x_held_out"], data["y_held_out"])
     reference = reference_accuracy(data, reference_cache)
@@ -204,7 +204,7 @@ def check_training(student, reference_cache, rng, tol):
 def check_returns_history(student, rng):
     """train_perceptron returns the History that model.fit gives back."""
     x, y = separable_data(rng, 2, 64)
-    facts = _plain(student.probe("trained", 2, x, y, what="train_perceptron()"))
+    facts = _plain(student.probe("trained", 2, x, y, what="build_perceptron() then train_perceptron()"))
     if facts["returned"] == "NoneType":
         raise Mistake(
             "train_returns_none",
@@ -229,6 +229,9 @@ def check_predict_classes(student, rng):
     z = x.astype(np.float64) @ k + float(bias[0])
     expected = (z > 0).astype(np.int64)
     got = student.probe("classes", kernel, bias, x, what="predict_classes()")
+    assert got.dtype != "bool", (
+        "predict_classes returned booleans (True/False); labels are the integers 0 and 1: convert with .astype(int)."
+    )
     values = got.as_array("predict_classes()")
     if values.dtype.kind == "f" and np.any((values > 0) & (values < 1)):
         raise Mistake(

@@ -315,7 +315,9 @@ def check_int8_tensors(student, exercise, reference_cache):
     io = {facts["input"]["dtype"], facts["output"]["dtype"]}
     tensors = {t["index"]: t for t in facts["tensors"]}
     float_activation = any(
-        tensors[op["inputs"][0]]["dtype"].startswith("float") for op in facts["ops"] if op["name"] == "FULLY_CONNECTED"
+        tensors[op["inputs"][0]]["dtype"].startswith("float")
+        for op in facts["ops"]
+        if op["name"] in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D") and op["inputs"]
     )
     fix = (
         "For full-integer quantization set `converter.optimizations = [tf.lite.Optimize.DEFAULT]`, "
@@ -356,7 +358,11 @@ def check_int8_tensors(student, exercise, reference_cache):
         f"Every tensor should be int8 except the int32 biases; these are not: {', '.join(wrong[:5])}. {fix}"
     )
     float_ops = sorted(
-        {op["name"] for op in facts["ops"] if any(tensors[i]["dtype"].startswith("float") for i in op["inputs"] + op["outputs"] if i >= 0)}
+        {
+            op["name"]
+            for op in facts["ops"]
+            if any(tensors[i]["dtype"].startswith("float") for i in op["inputs"] + op["outputs"] if i >= 0)
+        }
     )
     assert not float_ops, f"These operators still work on float values: {', '.join(float_ops)}. {fix}"
 
@@ -419,10 +425,13 @@ def check_micro(student, exercise, reference_cache, rng, tol, note):
     )
     baseline = _outputs(model, "litert", x, facts["input"])
     assert baseline.error is None, f"LiteRT could not run your model: {baseline.error}."
-    got, expected = from_model_output(run.facts["values"], facts["output"]), from_model_output(baseline.facts["values"], facts["output"])
+    got = from_model_output(run.facts["values"], facts["output"])
+    expected = from_model_output(baseline.facts["values"], facts["output"])
     # One step of the output's scale; a float output is dequantized inside, so use the reference's.
-    quantized = _is_quantized(facts["output"])
-    step = facts["output"]["scales"][0] if quantized else _litert_facts(_reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
+    if _is_quantized(facts["output"]):
+        step = facts["output"]["scales"][0]
+    else:
+        step = _litert_facts(_reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
     steps = np.abs(got - expected) / step
     worst = int(np.argmax(steps))
     assert steps[worst] <= tol["micro_steps"] + 1e-6, (
