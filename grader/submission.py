@@ -1,7 +1,7 @@
-"""Finding the student's files in a submission.
+"""Finding a student's files in a submission (exercise-path or flat layout).
 
-A submission is a directory, or a `.zip` of one, holding the student files at
-their exercise paths (`ex3_two_layer/two_layer.py`) or flat (`two_layer.py`).
+A submission is a directory, or a `.zip` of one; `prepare` turns either into
+the directory to grade, unpacking a zip safely (see `grader.archive`).
 """
 
 from __future__ import annotations
@@ -9,40 +9,66 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import archive
+from grader.catalog import Exercise
 
 
 class SubmissionError(Exception):
-    """A submission that cannot be opened (bad or unsafe archive, unreadable path)."""
+    """A submission that cannot be read at all; the message says why."""
 
 
-def _visible(directory: Path) -> list[Path]:
-    return [p for p in directory.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+def check_directory(path: Path) -> Path:
+    if not path.exists():
+        raise SubmissionError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise SubmissionError(f"{path}: not a directory (a submission is a directory or a .zip of one)")
+    return path
+
+
+def locate(directory: Path, ex: Exercise) -> Path | None:
+    """The student's file for `ex`: `<slug>/<file>` first, then `<file>` at the top.
+
+    A symlink is never followed: it could point at the reference solution.
+    """
+    root = directory.resolve()
+    for candidate in (directory / ex.slug / ex.file, directory / ex.file):
+        if candidate.is_symlink() or (candidate.parent != directory and candidate.parent.is_symlink()):
+            continue
+        if candidate.is_file() and candidate.resolve().is_relative_to(root):
+            return candidate
+    return None
+
+
+def looked_for(ex: Exercise) -> str:
+    return f"{ex.slug}/{ex.file} or {ex.file}"
 
 
 def _root(directory: Path) -> Path:
     """Look through the wrapping folders students add when zipping.
 
     `alice.zip` often holds `alice/ex1_loss/loss.py` or `exercises/loss.py`:
-    while a folder holds exactly one visible entry and that is a folder whose
-    name is not an exercise slug, grade inside it.
+    while a folder holds exactly one visible entry and that is a real folder
+    whose name is not an exercise slug, grade inside it.
     """
     from grader.catalog import exercises
 
     slugs = {ex.slug for ex in exercises()}
     while True:
-        entries = _visible(directory)
-        if len(entries) != 1 or not entries[0].is_dir() or entries[0].is_symlink() or entries[0].name in slugs:
+        entries = [p for p in directory.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+        if len(entries) != 1 or entries[0].is_symlink() or not entries[0].is_dir() or entries[0].name in slugs:
             return directory
         directory = entries[0]
 
 
 def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.ArchiveLimits()) -> Path:
-    """The directory to grade for `path`: itself, or a `.zip` unpacked safely into `scratch`."""
-    if path.is_dir():
-        return _root(path)
-    if path.suffix.lower() == ".zip" and path.is_file():
+    """The directory to grade for `path`: itself, or a `.zip` unpacked safely into `scratch`.
+
+    `scratch` must outlive the grading (a `tempfile.TemporaryDirectory`).
+    """
+    if path.is_file() and path.suffix.lower() == ".zip":
         try:
             return _root(archive.extract(path, scratch / "submission", limits))
         except archive.ArchiveError as e:
             raise SubmissionError(str(e)) from None
-    raise SubmissionError(f"{path.name} is neither a directory nor a .zip archive")
+    if path.is_file():
+        raise SubmissionError(f"{path.name} is neither a directory nor a .zip archive")
+    return _root(check_directory(path))
