@@ -544,6 +544,7 @@ def run_batch(
     feedback: formats.Feedback = "full",
     grade_fn: str = "grader.api:grade",
     stream: TextIO | None = None,
+    timeout_s: float | None = None,
 ) -> int:
     """Grade every submission in `directory` into `out`; the exit code of `grade batch`.
 
@@ -567,7 +568,7 @@ def run_batch(
     except OSError as e:
         print(f"grade batch: cannot use the state directory {state}: {e.strerror}", file=stream)
         return 3
-    settings = JobSettings(chosen, seed, job_timeout(chosen), grade_fn)
+    settings = JobSettings(chosen, seed, timeout_s or job_timeout(chosen), grade_fn)
     jobs = jobs or os.cpu_count() or 1
     print(f"grading {len(entries)} submission(s) from {directory} with {jobs} job(s)", file=stream)
     progress = Progress(len(entries), stream)

@@ -30,10 +30,11 @@ def batch(
     directory: Annotated[Path, typer.Argument(help="a directory holding one submission per entry (folder or .zip)")],
     out: Annotated[Path, typer.Option("--out", help="the output file (a directory for --format gradescope)")],
     exercise: Annotated[str, typer.Option("--exercise", help="exercise number, comma-separated numbers, or 'all'")] = "all",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="submissions graded in parallel [default: number of cores]")] = 0,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="submissions graded in parallel [default: number of cores]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | gradescope | junit")] = "jsonl",
     seed: Annotated[int | None, typer.Option("--seed", help="seed for the hidden inputs [default: the course's]")] = None,
     state: Annotated[Path | None, typer.Option("--state", help="where finished reports are kept for resuming [default: .<out>.grader-state beside --out]")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=1, help="stop grading one submission after this many seconds [default: from the exercises' limits]")] = None,
     visibility: Annotated[str, typer.Option("--visibility", help="gradescope: visible | hidden | after_due_date | after_published")] = "visible",
     feedback: Annotated[str, typer.Option("--feedback", help="gradescope: full | hint | none (how much of a failed check's message students read)")] = "full",
 ) -> None:
@@ -44,8 +45,8 @@ def batch(
         raise typer.BadParameter(f"'{fmt}'; choose one of: {', '.join(formats.FORMATS)}", param_hint="--format")
     _check_gradescope_words(visibility, feedback)
     code = run_batch(
-        directory, out, fmt, parse_exercises(exercise), jobs or None, seed, state,
-        visibility, feedback,  # type: ignore[arg-type]
+        directory, out, fmt, parse_exercises(exercise), jobs, seed, state,
+        visibility, feedback, timeout_s=timeout,  # type: ignore[arg-type]
     )  # fmt: skip
     raise typer.Exit(code)
 
