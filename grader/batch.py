@@ -319,6 +319,7 @@ class Jobs:
             try:
                 report = Report.model_validate_json(report_file.read_text(encoding="utf-8"))
                 report_file.unlink()
+                (self.logs / f"{_safe_name(entry.id)}.log").unlink(missing_ok=True)
                 return report
             except (OSError, ValidationError):
                 log.seek(0)
@@ -426,6 +427,9 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
     """The end-of-batch summary: counts, mean and median per exercise, most failed checks."""
     errored = sum(1 for r in reports if _errored(r))
     lines = [f"{len(reports)} submission(s): {len(reports) - errored} graded, {errored} with errors"]
+    grader_failed = sum(1 for r in reports if r.grader_errors)
+    if grader_failed:
+        lines.append(f"  the grader itself failed on checks of {grader_failed} submission(s): see their reports")
     by_exercise: dict[tuple[int, str], list[float]] = {}
     max_by_exercise: dict[tuple[int, str], float] = {}
     failures: Counter[tuple[str, str]] = Counter()
@@ -478,8 +482,6 @@ def write_output(reports: Sequence[Report], out: Path, fmt: str, visibility: for
 @dataclass
 class BatchResult:
     reports: list[Report]
-    graded: int
-    resumed: int
     interrupted: bool = False
 
 
@@ -498,7 +500,6 @@ def grade_all(
         else:
             todo.append((entry, key))
     runner = Jobs(store.scratch, store.logs)
-    graded = 0
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade-job")
     try:
         pending: dict[Future, tuple[Entry, str]] = {
@@ -511,14 +512,13 @@ def grade_all(
                 report = fut.result()
                 store.put(entry.id, key, report)
                 done[entry.id] = report
-                graded += 1
                 progress.finished(report)
     except KeyboardInterrupt:
         runner.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
-        return BatchResult([done[e.id] for e in entries if e.id in done], graded, progress.resumed, interrupted=True)
+        return BatchResult([done[e.id] for e in entries if e.id in done], interrupted=True)
     pool.shutdown(wait=True)
-    return BatchResult([done[e.id] for e in entries], graded, progress.resumed)
+    return BatchResult([done[e.id] for e in entries])
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -581,7 +581,7 @@ def run_batch(
             signal.signal(signal.SIGTERM, previous)
     if result.interrupted:
         print(
-            f"interrupted: {len(result.reports)} of {len(entries)} graded and saved in {state}; "
+            f"interrupted: {len(result.reports)} of {len(entries)} reports saved in {state}; "
             "run the same command again to finish",
             file=stream,
         )
@@ -592,5 +592,7 @@ def run_batch(
         print(f"grade batch: cannot write {out}: {e.strerror}", file=stream)
         return 3
     print(summary(result.reports), file=stream)
+    if any(store.logs.iterdir()):
+        print(f"logs of the grading jobs that failed: {store.logs}", file=stream)
     print(f"wrote {out} ({fmt})", file=stream)
     return 0

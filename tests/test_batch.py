@@ -239,3 +239,32 @@ def test_ctrl_c_stops_the_jobs_and_keeps_finished_reports(tmp_path):
     rerun = _batch_process(subs, out, "0")
     assert rerun.wait(timeout=120) == 0
     assert [r.score for r in _read(out)] == [5.0] * 8
+
+
+def test_cli_usage_errors_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    runner = CliRunner()
+    (tmp_path / "subs").mkdir()
+    cases = [
+        ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o.jsonl")],
+        ["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "o.xml"), "--format", "xml"],
+        ["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "o.jsonl"), "--exercise", "9"],
+        ["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "o.jsonl"), "--jobs", "0"],
+        ["gradescope-bundle", "--out", str(tmp_path / "a.zip"), "--visibility", "sometimes"],
+    ]
+    for args in cases:
+        assert runner.invoke(app, args).exit_code == 2, args
+
+
+def test_cli_batch_of_nothing_completes(tmp_path):
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    (tmp_path / "subs").mkdir()
+    result = CliRunner().invoke(app, ["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "o.csv"), "--format", "csv"])
+    assert result.exit_code == 0
+    assert (tmp_path / "o.csv").read_bytes() == b"submission,total\r\n"
