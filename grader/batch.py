@@ -38,6 +38,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from grader import __version__, catalog, formats
+from grader.batch_worker import kill_tree
 from grader.report import CheckResult, ExerciseResult, Report, round_score
 
 INTERRUPTED = 130
@@ -340,10 +341,13 @@ class Jobs:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if proc.poll() is None:
+        kill_tree(proc.pid)
+    else:  # the job has ended: its process group may still hold processes it started
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     proc.wait()
 
 

@@ -29,17 +29,46 @@ def _load(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
-def _die_with_parent(parent: int) -> None:
-    """If `grade batch` is killed (kill -9), take this job and its children down too.
+def _descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid` (Linux /proc; elsewhere none are found)."""
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat_file.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(stat_file.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
-    The job runs in a session of its own (the parent kills its process group
-    on timeout), so it is not in the terminal's group either.
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid`'s process group and every descendant's group.
+
+    The grader's runner starts student code in a session of its own, so
+    killing the job's group alone would leave a hanging student process behind.
     """
+    targets = _descendants(pid)
+    for target in [*reversed(targets), pid]:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """If `grade batch` is killed (kill -9), take this job and the processes it started down too."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        os.killpg(0, signal.SIGKILL)
+        kill_tree(os.getpid())
 
     threading.Thread(target=watch, daemon=True).start()
 

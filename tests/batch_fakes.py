@@ -2,7 +2,8 @@
 
 `grade` reads `loss.py` (flat or at `ex1_loss/loss.py`) and obeys markers in it:
 `# score: 7.5` gives that score for exercise 1, `# hang` sleeps forever,
-`# crash` kills the process, `# raise` raises inside the grader.
+`# crash` kills the process, `# raise` raises inside the grader, `# orphan` starts
+a process in a session of its own (as the grader's runner does) and hangs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +43,10 @@ def grade(submission: Path, exercises: Sequence[int] | None = None, seed: int | 
           submission_id: str | None = None) -> Report:  # fmt: skip
     file = next((p for p in (submission / "loss.py", submission / "ex1_loss" / "loss.py") if p.is_file()), None)
     text = file.read_text() if file else ""
+    if "# orphan" in text:  # like the grader's runner: student code in a session of its own, then a hang
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"], start_new_session=True)
+        Path(os.environ["FAKE_PID_FILE"]).write_text(str(child.pid))
+        time.sleep(3600)
     if "# hang" in text:
         time.sleep(3600)
     if "# crash" in text:

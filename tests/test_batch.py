@@ -126,6 +126,28 @@ def test_a_hanging_submission_is_stopped_and_the_batch_finishes(tmp_path, monkey
     assert "longer than 3 s" in hang.exercises[0].message and ok.score == 10
 
 
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_a_stopped_job_leaves_no_process_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "job_timeout", lambda exercises: 3.0)
+    monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "pid"))
+    _sub(tmp_path / "s", "orphan", "# orphan\n")
+    code, _ = _run(tmp_path / "s", tmp_path / "out.jsonl")
+    assert code == 0
+    pid = int((tmp_path / "pid").read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the job's own session was killed with it"
+
+
 def test_rerun_skips_done_work_and_regrades_what_changed(subs, tmp_path):
     out = tmp_path / "out.jsonl"
     _run(subs, out)
