@@ -17,6 +17,7 @@ The output file is rendered from the state directory once all are done.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -218,12 +220,29 @@ class Store:
         self.logs = directory / "logs"
 
     def open(self) -> "Store":
+        """Take the state directory for this batch; BatchError if another batch is using it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.directory / "lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise BatchError(f"another grade batch is using {self.directory}; wait for it or give --state") from None
         self.reports.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.scratch.mkdir(parents=True, exist_ok=True)
         for leftover in self.scratch.iterdir():
             leftover.unlink(missing_ok=True)
         return self
+
+    def close(self) -> None:
+        self._lock.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _file(self, submission_id: str) -> Path:
         return self.reports / f"{_safe_name(submission_id)}.json"
@@ -274,11 +293,7 @@ class Jobs:
 
     def run(self, entry: Entry, settings: JobSettings) -> Report:
         """Grade one submission in a job process; always a report, an error report when the job failed."""
-        scratch = self.scratch
-        fd, report_path = tempfile.mkstemp(dir=scratch, prefix="report-", suffix=".json")
-        os.close(fd)
-        report_file = Path(report_path)
-        report_file.unlink()
+        report_file = self.scratch / f"report-{uuid.uuid4().hex}.json"
         cmd = [
             sys.executable, "-m", "grader.batch_worker",
             "--submission", str(entry.path), "--id", entry.id, "--report", str(report_file),
@@ -289,7 +304,7 @@ class Jobs:
         if settings.seed is not None:
             cmd += ["--seed", str(settings.seed)]
         start = time.monotonic()
-        with tempfile.TemporaryFile(dir=scratch) as log:
+        with tempfile.TemporaryFile(dir=self.scratch) as log:
             with self._lock:
                 if self.stopping:
                     raise KeyboardInterrupt
@@ -569,12 +584,21 @@ def run_batch(
         return 2
     try:
         store = Store(state).open()
+    except BatchError as e:
+        print(f"grade batch: {e}", file=stream)
+        return 2
     except OSError as e:
         print(f"grade batch: cannot use the state directory {state}: {e.strerror}", file=stream)
         return 3
-    settings = JobSettings(chosen, seed, timeout_s or job_timeout(chosen), grade_fn)
-    jobs = jobs or os.cpu_count() or 1
-    print(f"grading {len(entries)} submission(s) from {directory} with {jobs} job(s)", file=stream)
+    with store:
+        return _grade_into(store, entries, out, fmt, visibility, feedback, stream,
+                           JobSettings(chosen, seed, timeout_s or job_timeout(chosen), grade_fn),
+                           jobs or os.cpu_count() or 1)  # fmt: skip
+
+
+def _grade_into(store: Store, entries: list[Entry], out: Path, fmt: str, visibility: formats.Visibility,
+                feedback: formats.Feedback, stream: TextIO, settings: JobSettings, jobs: int) -> int:  # fmt: skip
+    print(f"grading {len(entries)} submission(s) with {jobs} job(s)", file=stream)
     progress = Progress(len(entries), stream)
     previous = _sigterm_interrupts()
     try:
@@ -585,7 +609,7 @@ def run_batch(
             signal.signal(signal.SIGTERM, previous)
     if result.interrupted:
         print(
-            f"interrupted: {len(result.reports)} of {len(entries)} reports saved in {state}; "
+            f"interrupted: {len(result.reports)} of {len(entries)} reports saved in {store.directory}; "
             "run the same command again to finish",
             file=stream,
         )

@@ -87,6 +87,15 @@ def test_two_entries_with_one_id_are_a_usage_error(tmp_path):
     assert code == 2 and "alice" in err
 
 
+def test_two_batches_cannot_share_a_state_directory(tmp_path):
+    (tmp_path / "s").mkdir()
+    held = batch.Store(tmp_path / "state").open()
+    code, err = _run(tmp_path / "s", tmp_path / "out.jsonl", state=tmp_path / "state")
+    assert code == 2 and "another grade batch is using" in err
+    held._lock.close()
+    assert _run(tmp_path / "s", tmp_path / "out.jsonl", state=tmp_path / "state")[0] == 0
+
+
 def test_a_missing_directory_is_a_usage_error(tmp_path):
     code, err = _run(tmp_path / "nope", tmp_path / "out.jsonl")
     assert code == 2 and "not a directory" in err
