@@ -576,10 +576,13 @@ def run_batch(
         print(f"grade batch: unknown format '{fmt}'; the formats are: {', '.join(formats.FORMATS)}", file=stream)
         return 2
     state = state or default_state_dir(out)
+    from grader.api import GradingError, resolve_seeds
+
     try:
+        resolve_seeds(seed)  # a bad secret seed would fail every submission: say so once, up front
         chosen = [ex.id for ex in selected_exercises(exercises)] if exercises is not None else None
         entries = discover(directory, exclude=[out, state])
-    except (BatchError, catalog.CatalogError) as e:
+    except (BatchError, catalog.CatalogError, GradingError) as e:
         print(f"grade batch: {e}", file=stream)
         return 2
     try:

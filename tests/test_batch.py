@@ -96,6 +96,13 @@ def test_two_batches_cannot_share_a_state_directory(tmp_path):
     assert _run(tmp_path / "s", tmp_path / "out.jsonl", state=tmp_path / "state")[0] == 0
 
 
+def test_a_bad_secret_seed_is_a_usage_error_before_any_grading(tmp_path, monkeypatch):
+    _sub(tmp_path / "s", "alice", "# score: 10\n")
+    monkeypatch.setenv("GRADER_SECRET_SEED", "not-a-number")
+    code, err = _run(tmp_path / "s", tmp_path / "out.jsonl")
+    assert code == 2 and "GRADER_SECRET_SEED" in err and not (tmp_path / "out.jsonl").exists()
+
+
 def test_a_missing_directory_is_a_usage_error(tmp_path):
     code, err = _run(tmp_path / "nope", tmp_path / "out.jsonl")
     assert code == 2 and "not a directory" in err
