@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader import archive
-from grader.catalog import Exercise
+from grader.catalog import Exercise, exercises
 
 
 class SubmissionError(Exception):
@@ -49,8 +49,6 @@ def _root(directory: Path) -> Path:
     while a folder holds exactly one visible entry and that is a real folder
     whose name is not an exercise slug, grade inside it.
     """
-    from grader.catalog import exercises
-
     slugs = {ex.slug for ex in exercises()}
     while True:
         entries = [p for p in directory.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
