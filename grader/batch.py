@@ -456,6 +456,8 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
         for ex in r.exercises:
             by_exercise.setdefault((ex.id, ex.slug), []).append(ex.score)
             max_by_exercise[(ex.id, ex.slug)] = ex.max_score
+            if ex.status not in ("passed", "failed"):
+                continue  # missing, not attempted or broken: says nothing about which idea was missed
             for c in ex.checks:
                 if c.status in ("failed", "error"):
                     failures[(ex.slug, c.id)] += 1
@@ -469,7 +471,7 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
         totals = [r.score for r in reports]
         lines.append(f"  total: mean {statistics.fmean(totals):.2f}, median {statistics.median(totals):.2f} / {formats._num(reports[0].max_score)}")
     if failures:
-        lines.append("most failed checks:")
+        lines.append("most failed checks (attempted exercises):")
         for (slug, check), n in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
             lines.append(f"  {n:4d}  {slug}::{check}")
     return "\n".join(lines)
