@@ -242,19 +242,29 @@ def check_fit_trains(student, rng, tol):
         (xs, ys, w0, b0, int(rng.integers(20, 41)), _stable_rate(rng, xs)),
     ]
     atol = tol["seed_figure_atol"]
+
+    def near(wb, ref) -> bool:
+        return all(abs(g - r) <= atol * max(1.0, abs(r)) for g, r in zip(wb, ref))
+
+    runs = []
     for xs, ys, w0, b0, epochs, lr in cases:
         facts = _fit(student, w0, b0, xs, ys, epochs, lr, as_tensor=xs is not COURSE_XS)
+        ref = (SEED_W, SEED_B) if lr == COURSE_LR and xs is COURSE_XS else _run(w0, b0, xs, ys, epochs, lr)
+        runs.append((xs, ys, w0, b0, epochs, lr, facts, ref))
+    # Diagnose with every run in view: at rate 0.1 on the course data, a hard-coded
+    # rate of 0.09 and hard-coded final values look the same; hidden data tells them apart.
+    seed_everywhere = all(near(_numbers(facts, "fit"), (SEED_W, SEED_B)) for *_, facts, _ in runs)
+    for xs, ys, w0, b0, epochs, lr, facts, ref in runs:
         w, b = _numbers(facts, "fit")
-        ref_w, ref_b = (SEED_W, SEED_B) if lr == COURSE_LR and xs is COURSE_XS else _run(w0, b0, xs, ys, epochs, lr)
-        if abs(w - ref_w) <= atol * max(1, abs(ref_w)) and abs(b - ref_b) <= atol * max(1, abs(ref_b)):
+        if near((w, b), ref):
             continue
         start = f"After {epochs} epochs from w = {fmt(w0)}, b = {fmt(b0)} {_where(xs)} at learning rate {fmt(lr)}"
-        expected = f"expected w = {fmt(ref_w)}, b = {fmt(ref_b)}; your fit left w = {fmt(w)}, b = {fmt(b)}."
+        expected = f"expected w = {fmt(ref[0])}, b = {fmt(ref[1])}; your fit left w = {fmt(w)}, b = {fmt(b)}."
         losses = [x for x in facts["train_losses"] if x is not None]
-        if abs(w - SEED_W) <= atol and abs(b - SEED_B) <= atol:
+        if seed_everywhere:
             raise Mistake("hardcoded_final_values", f"{start}, {expected} Those are the course's final values, "
-                          "whatever the data, rate or number of epochs: fit must train the model it is given by "
-                          "calling train, not set the answer.")
+                          "and your fit ends there whatever the data, rate or number of epochs: fit must train the "
+                          "model it is given by calling train, not set the answer.")
         if len(losses) >= 2 and losses[-1] > losses[0]:
             raise Mistake("wrong_sign", f"Your parameters moved uphill: the loss went up, from {fmt(losses[0])} to "
                           f"{fmt(losses[-1])}. Step against the gradient: subtract learning_rate × gradient. "
@@ -263,7 +273,7 @@ def check_fit_trains(student, rng, tol):
             name = "w" if np.isclose(w, w0, rtol=1e-7) else "b"
             raise Mistake("updated_one_parameter", f"model.{name} never moved: gradient descent steps every "
                           f"parameter against its own gradient. {start}, {expected}")
-        if lr != COURSE_LR and np.allclose(_run(w0, b0, xs, ys, epochs, COURSE_LR), (w, b), atol=atol):
+        if lr != COURSE_LR and near((w, b), _run(w0, b0, xs, ys, epochs, COURSE_LR)):
             raise Mistake("hardcoded_learning_rate", f"{start}, {expected} That is where a learning rate of "
                           f"{COURSE_LR} leads: use the learning_rate argument.")
         raise AssertionError(f"{start}, {expected}")
