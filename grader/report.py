@@ -64,6 +64,7 @@ class Report(_Model):
     duration_s: float
     exercises: list[ExerciseResult]
     environment: Environment | None = None
+    grader_errors: int = Field(0, description="checks on which the grader itself failed (exit code 3); details on stderr")
 
 
 def round_score(x: float) -> float:

@@ -1,0 +1,147 @@
+"""Hidden checks for exercise 1 · write the loss."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge.feedback import Mistake, fmt
+from grader.judge.values import Returned
+from grader.runner.client import StudentRaised
+from grader.runner.protocol import Tensor
+
+COURSE_PRED = np.array([0, 10, 20, 30, 40, 50], dtype=np.float32)
+COURSE_Y = np.array([-3, -1, 1, 3, 5, 7], dtype=np.float32)
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _mse(p: np.ndarray, t: np.ndarray) -> float:
+    return float(np.mean((p.astype(np.float64) - t.astype(np.float64)) ** 2))
+
+
+def _rtol(n: int, tol: dict) -> float:
+    return tol["eps_per_term"] * (n + 4) * EPS32
+
+
+def _number(r: Returned, n: int) -> float:
+    """The loss as a float, naming the no-reduction mistake."""
+    if r.kind in ("tensor", "variable", "ndarray") and r.value.size == n and n > 1:
+        raise Mistake("no_reduction", f"Your loss returned {r.describe()}: one value per sample. "
+                      "A loss is a single number: take the mean of the squared differences (tf.reduce_mean).")
+    return r.as_float("loss()")
+
+
+def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
+    """Raise the named mistake when `got` is a known wrong formula's value."""
+    d = p.astype(np.float64) - t.astype(np.float64)
+    n = len(d)
+    mse = float(np.mean(d**2))
+    if np.isclose(got, 715.6667, rtol=1e-6) and not np.isclose(mse, 715.6667, rtol=1e-4):
+        raise Mistake("hard_coded", f"Your loss returned {fmt(got)}, the course example's answer, for other inputs "
+                      f"(expected {fmt(mse)}). Compute the loss from predicted_y and target_y.")
+    mae, mean_diff = float(np.mean(np.abs(d))), float(np.mean(d))
+    known = [
+        ("sum_instead_of_mean", float(np.sum(d**2)) if n > 1 else None,
+         f"Your loss is {n}× too large for {n} samples: did you sum the squares instead of taking their mean?"),
+        ("root_mean_squared", float(np.sqrt(mse)),
+         "Your loss is the square root of the mean squared error (that is RMSE): leave out the square root."),
+    ]
+    if np.isclose(mae, mean_diff, rtol=1e-6):
+        known.append(("not_squared", mae, "Your loss is the average difference, not squared: "
+                      "square each difference before averaging (mean *squared* error)."))
+    else:
+        known += [
+            ("absolute_error", mae, "Your loss is the mean *absolute* error: square the differences instead of "
+             "taking their absolute value."),
+            ("not_squared", mean_diff, "Your loss is the average difference, not squared: positive and negative "
+             "misses cancel out. Square each difference before averaging."),
+        ]
+    for name, value, message in known:
+        if value is not None and not np.isclose(value, mse, rtol=1e-3) and np.isclose(got, value, rtol=1e-4, atol=1e-6):
+            raise Mistake(name, f"{message} (expected {fmt(mse)}, got {fmt(got)})")
+
+
+def check_course_example(student, tol):
+    """The course example: w = b = 10 on the course data gives 715.6667."""
+    got = _number(student.call("loss", Tensor(COURSE_PRED), COURSE_Y), len(COURSE_Y))
+    expected = _mse(COURSE_PRED, COURSE_Y)
+    if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
+        _diagnose(got, COURSE_PRED, COURSE_Y)
+        raise AssertionError(f"For the course example (predictions [0, 10, 20, 30, 40, 50], targets "
+                             f"[-3, -1, 1, 3, 5, 7]) the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+
+
+def check_random_vectors(student, rng, tol):
+    """Random predictions and targets of random lengths agree with Keras' MeanSquaredError."""
+    import keras
+
+    mse = keras.losses.MeanSquaredError()
+    for n in [int(rng.integers(1, 4)), int(rng.integers(5, 20)), int(rng.integers(20, 200))]:
+        p = rng.normal(0, 3, n).astype(np.float32)
+        t = rng.normal(0, 3, n).astype(np.float32)
+        got = _number(student.call("loss", p, t), n)
+        expected = float(mse(t, p))
+        if not np.isclose(got, expected, rtol=_rtol(n, tol), atol=1e-30):
+            _diagnose(got, p, t)
+            raise AssertionError(f"For {n} random predictions and targets, Keras' MeanSquaredError gives "
+                                 f"{fmt(expected)}; your loss gives {fmt(got)}.")
+
+
+INPUT_FORMS = [
+    ("Python lists of shape (n,)", lambda p, t: (p.tolist(), t.tolist())),
+    ("NumPy arrays of shape (n,)", lambda p, t: (p, t)),
+    ("NumPy arrays of shape (n, 1)", lambda p, t: (p.reshape(-1, 1), t.reshape(-1, 1))),
+    ("tensors of shape (n,)", lambda p, t: (Tensor(p), Tensor(t))),
+    ("tensors of shape (n, 1)", lambda p, t: (Tensor(p.reshape(-1, 1)), Tensor(t.reshape(-1, 1)))),
+    ("a tensor of predictions and a NumPy array of targets", lambda p, t: (Tensor(p), t)),
+]
+
+
+def check_input_types(student, rng):
+    """Returns a rank-0 float tensor for lists, NumPy arrays and tensors of shape (n,) and (n, 1)."""
+    n = int(rng.integers(3, 12))
+    p = rng.normal(0, 2, n).astype(np.float32)
+    t = rng.normal(0, 2, n).astype(np.float32)
+    values = []
+    for form, make in INPUT_FORMS:
+        try:
+            r = student.call("loss", *make(p, t))
+        except StudentRaised as e:
+            raise AssertionError(f"With {form}, your loss() raised {e.exc_type}: {e.message}") from None
+        if r.kind not in ("tensor", "variable"):
+            raise AssertionError(f"With {form}, your loss() returned {r.describe()}: return a TensorFlow tensor "
+                                 "(use tf.reduce_mean rather than np.mean or float()).")
+        if r.shape != ():
+            raise AssertionError(f"With {form}, your loss() returned a tensor of shape {r.shape}: a loss is a "
+                                 "single number, a tensor of shape () (rank 0).")
+        if r.value.dtype.kind != "f":
+            raise AssertionError(f"With {form}, your loss() returned a tensor of dtype {r.dtype}: it should be a "
+                                 "float (convert the inputs with dtype=tf.float32).")
+        values.append((form, r.as_float("loss()")))
+    first_form, first = values[0]
+    for form, v in values[1:]:
+        assert np.isclose(v, first, rtol=1e-5, atol=1e-30), (
+            f"The same numbers give different losses as {first_form} ({fmt(first)}) and as {form} ({fmt(v)}): "
+            "make both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
+
+
+def check_differentiable(student, rng, tol):
+    """Differentiable: under tf.GradientTape the gradient w.r.t. the predictions is 2(p - t)/n."""
+    n = int(rng.integers(3, 20))
+    p = rng.normal(0, 2, n).astype(np.float32)
+    t = rng.normal(0, 2, n).astype(np.float32)
+    r = student.probe("gradient", p, t, what="loss() under tf.GradientTape").value
+    got = _number(r["loss"], n)
+    expected = _mse(p, t)
+    if not np.isclose(got, expected, rtol=_rtol(n, tol)):
+        _diagnose(got, p, t)
+        raise AssertionError(f"Under tf.GradientTape your loss gave {fmt(got)}; expected {fmt(expected)}.")
+    grad = r["gradient"]
+    if grad.kind == "none":
+        raise Mistake("numpy_round_trip", "Your loss has the right value, but tf.GradientTape finds no gradient "
+                      "through it: somewhere the computation left TensorFlow (.numpy(), np.*, float()) and the tape "
+                      "lost track. Use tf.* operations from the inputs to the result.")
+    g = grad.as_array("the gradient of your loss").reshape(-1)
+    ref = 2.0 * (p.astype(np.float64) - t.astype(np.float64)) / n
+    assert g.shape == ref.shape and np.allclose(g, ref, rtol=_rtol(n, tol), atol=_rtol(n, tol) * np.abs(ref).max()), (
+        f"The gradient of your loss with respect to the predictions should be 2(p - t)/n = {fmt(ref)}; "
+        f"tf.GradientTape gives {fmt(g)}.")

@@ -1,0 +1,175 @@
+"""The `grade` command line. It parses, calls the grading API, and renders.
+
+Imports are lazy: `grade hint`, `grade list` and `grade --help` never load
+TensorFlow, NumPy or pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from grader import catalog, state
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Grade TinyML exercises: hidden checks against real Keras and TFLite references.")
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
+
+SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory (or .zip) with the student files; default: exercises/ of the working copy.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON report on stdout; messages go to stderr.")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed for the hidden inputs (default: the course's).")]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    typer.echo(f"grade: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _catalog_or_exit() -> tuple[catalog.Exercise, ...]:
+    try:
+        return catalog.exercises()
+    except catalog.CatalogError as e:
+        raise _fail(f"the exercise catalog is broken: {e}", EXIT_GRADER) from None
+
+
+def _exercise_or_exit(ref: str) -> catalog.Exercise:
+    _catalog_or_exit()
+    try:
+        return catalog.exercise(ref)
+    except catalog.CatalogError as e:
+        raise _fail(str(e)) from None
+
+
+def _default_submission() -> Path:
+    here = Path.cwd() / "exercises"
+    return here if here.is_dir() else catalog.exercises_dir()
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """While grading, anything written to stdout (even by C libraries) goes to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@app.command()
+def exercise(
+    which: Annotated[str, typer.Argument(help="Exercise number (1-5), slug, or 'all'.")],
+    submission: SubmissionOpt = None,
+    json_out: JsonOpt = False,
+    seed: SeedOpt = None,
+) -> None:
+    """Grade one exercise, or all of them."""
+    exercises = [] if which == "all" else [_exercise_or_exit(which).id]
+    if which == "all":
+        _catalog_or_exit()
+    path = submission or _default_submission()
+    from grader import api, render
+
+    try:
+        with _stdout_to_stderr():
+            report = api.grade(path, exercises, seed=seed)
+    except api.GradingError as e:
+        raise _fail(str(e)) from None
+    except Exception as e:  # the grader's own failure: say so, exit 3
+        import traceback
+
+        traceback.print_exc()
+        raise _fail(f"the grader itself failed: {type(e).__name__}: {e}", EXIT_GRADER) from None
+
+    typer.echo(render.to_json(report) if json_out else render.to_text(report))
+    if submission is None:
+        st = state.load()
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for ex in report.exercises:
+            state.record_result(st, ex.slug, ex.score, ex.max_score, ex.status, when)
+        state.save(st)
+    if report.grader_errors:
+        raise typer.Exit(EXIT_GRADER)
+    passed = all(c.status == "passed" for ex in report.exercises for c in ex.checks)
+    raise typer.Exit(EXIT_PASSED if passed else EXIT_FAILED)
+
+
+@app.command()
+def hint(
+    which: Annotated[str, typer.Argument(help="Exercise number (1-5) or slug.")],
+    level: Annotated[Optional[int], typer.Option("--level", "-l", help="Show hint K (1 = gentlest).", min=1)] = None,
+) -> None:
+    """Show the next hint for an exercise (each call reveals one more)."""
+    ex = _exercise_or_exit(which)
+    st = state.load()
+    seen = state.hints_seen(st, ex.slug)
+    k = level if level is not None else min(seen + 1, len(ex.hints))
+    if k > len(ex.hints):
+        raise _fail(f"exercise {ex.id} has {len(ex.hints)} hints; --level must be 1 to {len(ex.hints)}")
+    typer.echo(f"Exercise {ex.id} · {ex.title} — hint {k} of {len(ex.hints)}\n")
+    typer.echo(ex.hints[k - 1])
+    if k == len(ex.hints):
+        typer.echo("\nThat is the last hint. The README of the exercise has the full task.")
+    else:
+        typer.echo(f"\nRun `grade hint {ex.id}` again for the next hint.")
+    state.record_hint(st, ex.slug, k)
+    state.save(st)
+
+
+@app.command(name="list")
+def list_(
+) -> None:
+    """List the exercises, their points and your last result."""
+    results = state.load().get("results", {})
+    typer.echo(f"{'#':<3}{'exercise':<44}{'points':>7}   last result")
+    for ex in _catalog_or_exit():
+        last = results.get(ex.slug)
+        shown = (f"{last['score']:g}/{last['max_score']:g} {last['status'].replace('_', ' ')} ({last['when']})"
+                 if isinstance(last, dict) and {"score", "max_score", "status", "when"} <= last.keys() else "not graded yet")
+        typer.echo(f"{ex.id:<3}{ex.title[:42]:<44}{ex.max_score:>7g}   {shown}")
+
+
+@app.command()
+def validate(
+    which: Annotated[str, typer.Argument(help="Exercise number, slug, or 'all'.")] = "all",
+) -> None:
+    """Instructor self-check: every solution scores full marks, every stub scores zero."""
+    exercises = list(_catalog_or_exit()) if which == "all" else [_exercise_or_exit(which)]
+    from grader import validate as validation
+
+    with _stdout_to_stderr():
+        problems = validation.validate(exercises, log=lambda m: typer.echo(m, err=True))
+    for p in problems:
+        typer.echo(f"✗ {p}")
+    if problems:
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo(f"✓ {len(exercises)} exercise(s): every solution scores full marks, every stub scores zero.")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the report."""
+    import json
+
+    from grader.report import Report
+
+    typer.echo(json.dumps(Report.model_json_schema(), indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("grade: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,110 @@
+"""Judge one exercise of one submission: runner up, hidden checks through pytest, result out."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.catalog import Exercise
+from grader.judge.plugin import CheckCollector, Seeds
+from grader.report import CheckResult, ExerciseResult, round_score
+from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
+
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+PROBES_DIR = Path(__file__).resolve().parent.parent / "runner" / "probes"
+
+# Expensive references (a converted model, a trained perceptron) shared by the
+# checks of every submission graded in this process with the same seeds.
+_REFERENCE_CACHES: dict[tuple, dict] = {}
+
+
+def check_module(ex: Exercise) -> Path:
+    return CHECKS_DIR / f"{ex.slug}.py"
+
+
+def probes_module(ex: Exercise) -> Path | None:
+    p = PROBES_DIR / f"{ex.slug}.py"
+    return p if p.exists() else None
+
+
+def open_session(ex: Exercise, student_file: Path, seeds: Seeds) -> RunnerSession:
+    """Start the runner for a student file (it imports TensorFlow while the judge works)."""
+    session = RunnerSession(student_file, probes_file=probes_module(ex),
+                            limits=RunnerLimits(**ex.limits.model_dump()),
+                            runtime_seed=seeds.runtime_seed(ex.slug))
+    session.start()
+    return session
+
+
+def _all_parts(ex: Exercise, status: str, message: str) -> list[CheckResult]:
+    return [CheckResult(name=p.title, id=p.id, status=status, score=0.0, max_score=p.points,  # type: ignore[arg-type]
+                        message=message, hint=p.hint) for p in ex.parts]
+
+
+def missing_result(ex: Exercise, looked_for: str) -> ExerciseResult:
+    msg = f"No {ex.file} found in the submission (looked for {looked_for})."
+    return ExerciseResult(id=ex.id, slug=ex.slug, title=ex.title, status="missing", score=0.0,
+                          max_score=ex.max_score, message=msg, checks=_all_parts(ex, "failed", msg))
+
+
+def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[ExerciseResult, list[str], list[str]]:
+    """Run the hidden checks against an open runner session.
+
+    Returns the result, the grader's internal errors, and notes on the environment.
+    """
+    start = time.perf_counter()
+    base = dict(id=ex.id, slug=ex.slug, title=ex.title, max_score=ex.max_score)
+    try:
+        session.wait_ready()
+    except StudentError as e:
+        status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
+        return ExerciseResult(**base, status=status, score=0.0, message=e.feedback, output=session.output(),  # type: ignore[arg-type]
+                              duration_s=time.perf_counter() - start,
+                              checks=_all_parts(ex, check_status, e.feedback)), [], []
+
+    cache = _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {})
+    collector = CheckCollector(ex, session, seeds, cache)
+    _run_pytest(check_module(ex), collector)
+
+    checks, internal = [], list(collector.internal_errors)
+    for part in ex.parts:
+        result = collector.results.get(part.id)
+        if result is None:
+            internal.append(f"{ex.slug}: no check ran for part '{part.id}' (expected check_{part.id} in {check_module(ex).name})")
+            result = CheckResult(name=part.title, id=part.id, status="error", score=0.0, max_score=part.points,
+                                 message="The grader has no check for this part (not your fault): please tell your instructor.")
+        checks.append(result)
+
+    score = round_score(sum(c.score for c in checks))
+    if all(c.status == "passed" for c in checks):
+        status, message = "passed", "All checks passed."
+    elif len(collector.not_attempted) == len(checks):
+        status, message = "not_attempted", "Not attempted yet: " + ", ".join(f"{f}()" for f in ex.functions) + (" still raise" if len(ex.functions) > 1 else " still raises") + " NotImplementedError."
+    else:
+        status = "failed"
+        message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
+    return ExerciseResult(**base, status=status, score=score, message=message, output=session.output(),  # type: ignore[arg-type]
+                          duration_s=time.perf_counter() - start, checks=checks), internal, collector.notes
+
+
+def _run_pytest(module: Path, collector: CheckCollector) -> None:
+    args = [
+        str(module), "--assert=plain", "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
+        "-p", "no:warnings", "-p", "no:logging", "--capture=no", "-c", os.devnull, "--rootdir", str(module.parent),
+        "-o", "python_functions=check_*", "-o", "python_files=*.py", "--import-mode=importlib",
+    ]
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin touches grading
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            pytest.main(args, plugins=[collector])
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
