@@ -125,9 +125,9 @@ def _call(student, function: str, *args) -> Returned:
 
 def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     got = _call(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
-    ref = _keras_output([layer_1, layer_2], [x], None)[0]
-    if _close(np.array(got), np.array(ref), rtol):
+    if _close(np.array(got), np.array(_keras_output([layer_1, layer_2], [x], None)[0]), rtol):
         return
+    ref = _forward([layer_1, layer_2], [x])[0]  # what the message prints: the same on every machine
     # 8 digits: the course's 18.999996 must not print as 19.
     expected = f"For x = {fmt(x)} the network gives {fmt(ref, 8)}; your two_layer_output returned {fmt(got, 8)}."
     if _distinct(np.array(ref), np.array(COURSE_OUTPUT)) and np.isclose(got, COURSE_OUTPUT, rtol=1e-6):
@@ -151,7 +151,8 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
 def _network(student, layers, x, hidden_activation, rtol: float) -> None:
     args = (layers, x) if hidden_activation is None else (layers, x, hidden_activation)
     got = _call(student, "network_output", *args).as_array("network_output()").astype(np.float64)
-    ref = _keras_output(layers, x, hidden_activation)
+    keras_ref = _keras_output(layers, x, hidden_activation)
+    ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")  # what messages print: machine-independent
     shape = " -> ".join(f"Dense({k.shape[1]}{', relu' if hidden_activation and i < len(layers) - 1 else ''})"
                         for i, (k, _) in enumerate(layers))
     n_inputs = len(np.asarray(x).reshape(-1))
@@ -159,7 +160,7 @@ def _network(student, layers, x, hidden_activation, rtol: float) -> None:
     assert got.size == ref.size, (f"{setting}, expected {ref.size} output values, one per neuron of the last layer; "
                                   f"your network_output returned an array of shape {got.shape}.")
     got = got.reshape(-1)
-    if _close(got, ref, rtol):
+    if _close(got, keras_ref, rtol):
         return
     expected = f"the network gives {fmt(ref)}; your network_output returned {fmt(got)}."
     for name, alt, why in _mistaken(layers, x, hidden_activation):
