@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -14,7 +14,7 @@ from grader import __version__, catalog
 from grader.judge.exercise import judge_exercise, missing_result, open_session
 from grader.judge.plugin import Seeds
 from grader.report import Environment, ExerciseResult, Report, round_score
-from grader.submission import check_directory, locate, looked_for
+from grader.submission import SubmissionError, locate, looked_for, prepare
 
 
 class GradingError(Exception):
@@ -60,15 +60,20 @@ def _import_tensorflow() -> None:
 
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
           submission_id: str | None = None) -> Report:
-    """Grade the student files found in the directory `submission`."""
+    """Grade the student files found in `submission`: a directory, or a .zip of one."""
     start = time.perf_counter()
     chosen = select(exercises)
     seeds = resolve_seeds(seed)
-    try:
-        directory = check_directory(Path(submission))
-    except Exception as e:
-        raise GradingError(str(e)) from None
+    with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
+        try:
+            directory = prepare(Path(submission), Path(scratch))
+        except SubmissionError as e:
+            raise GradingError(str(e)) from None
+        return _grade_directory(directory, chosen, seeds, submission_id or str(submission), start)
 
+
+def _grade_directory(directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
+                     start: float) -> Report:
     # Start every runner first: each imports TensorFlow while earlier exercises are judged.
     sessions = {}
     try:
@@ -95,7 +100,7 @@ def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: 
             s.close()
 
     return Report(
-        submission=submission_id or str(submission),
+        submission=submission_id,
         score=round_score(sum(r.score for r in results)),
         max_score=round_score(sum(r.max_score for r in results)),
         seed=seeds.seed,
