@@ -92,8 +92,15 @@ def _built(student, reference_cache, n_features: int) -> dict:
     per_session = reference_cache.setdefault(_KEY + ".submissions", weakref.WeakKeyDictionary())
     cache = per_session.setdefault(student._session, {})
     if n_features not in cache:
-        cache[n_features] = _plain(student.probe("built", n_features, what="build_perceptron()"))
+        cache[n_features] = _plain(student.probe("built", n_features, what="build_perceptron()", needs=["build_perceptron"]))
     return cache[n_features]
+
+
+def _train(student, n_features: int, x: np.ndarray, y: np.ndarray) -> dict:
+    """A fresh model from build_perceptron, trained by train_perceptron in the runner."""
+    facts = student.probe("trained", n_features, x, y, what="build_perceptron() then train_perceptron()",
+                          needs=["build_perceptron", "train_perceptron"])
+    return _plain(facts)
 
 
 def _dense_layers(model) -> list:
@@ -181,7 +188,7 @@ def check_compiled(student, reference_cache):
 def check_training(student, reference_cache, rng, tol):
     """After train_perceptron, held-out accuracy is at least 0.95 and close to a reference perceptron's."""
     data = _training_data(rng)
-    facts = _plain(student.probe("trained", data["n_features"], data["x"], data["y"], what="build_perceptron() then train_perceptron()"))
+    facts = _train(student, data["n_features"], data["x"], data["y"])
     model = _model(facts, "build_perceptron")
     got = accuracy(model, data["x_held_out"], data["y_held_out"])
     reference = reference_accuracy(data, reference_cache)
@@ -204,7 +211,7 @@ def check_training(student, reference_cache, rng, tol):
 def check_returns_history(student, rng):
     """train_perceptron returns the History that model.fit gives back."""
     x, y = separable_data(rng, 2, 64)
-    facts = _plain(student.probe("trained", 2, x, y, what="build_perceptron() then train_perceptron()"))
+    facts = _train(student, 2, x, y)
     if facts["returned"] == "NoneType":
         raise Mistake(
             "train_returns_none",
@@ -228,7 +235,7 @@ def check_predict_classes(student, rng):
     x = (x + np.outer(logits - (x @ k + bias[0]), k) / (k @ k)).astype(np.float32)
     z = x.astype(np.float64) @ k + float(bias[0])
     expected = (z > 0).astype(np.int64)
-    got = student.probe("classes", kernel, bias, x, what="predict_classes()")
+    got = student.probe("classes", kernel, bias, x, what="predict_classes()", needs=["predict_classes"])
     assert got.dtype != "bool", (
         "predict_classes returned booleans (True/False); labels are the integers 0 and 1: convert with .astype(int)."
     )
