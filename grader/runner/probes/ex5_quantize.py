@@ -3,9 +3,25 @@
 They report facts as plain data; the judge decides.
 """
 
+import contextlib
 import itertools
+import os
+import re
+import sys
+import tempfile
+import warnings
 
 import numpy as np
+
+# What TFLiteConverter prints on its own (temporary paths, object ids): not the student's output.
+_CONVERTER_NOISE = re.compile(
+    r"^(\s*"
+    r"|Saved artifact at '.*'\. The following endpoints are available:"
+    r"|\* Endpoint '.*'"
+    r"|(Output Type|Captures):"
+    r"|  (\S+( \(\w+\))?: )?TensorSpec\(.*\)"
+    r"|fully_quantize: \d+, inference_type: .*)$"
+)
 
 
 def build_sine_model(weights):
@@ -62,9 +78,39 @@ def representative_items(module, x_sample, limit):
     return facts
 
 
+@contextlib.contextmanager
+def _without_converter_noise():
+    """Run with stdout and stderr captured at the file-descriptor level (the converter also prints
+    from C++), then pass on every line but the converter's own."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with tempfile.TemporaryFile(dir=os.getcwd()) as captured, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        for fd in saved:
+            os.dup2(captured.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+            captured.seek(0)
+            kept = [
+                line for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+                if not _CONVERTER_NOISE.match(line.rstrip("\n"))
+            ]
+            if kept:
+                os.write(1, "".join(kept).encode())
+
+
 def quantize(module, weights, x_sample):
     """Build the sine model from `weights`, call quantize(model, x_sample), report what came back."""
-    result = module.quantize(build_sine_model(weights), x_sample)
+    model = build_sine_model(weights)
+    with _without_converter_noise():
+        result = module.quantize(model, x_sample)
     facts = {"type": _type_name(result)}
     if isinstance(result, (bytes, bytearray, memoryview)):
         facts["bytes"] = bytes(result)
