@@ -59,8 +59,11 @@ def _import_tensorflow() -> None:
 
 
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
-          submission_id: str | None = None) -> Report:
-    """Grade the student files found in the directory `submission`."""
+          submission_id: str | None = None, limits: dict | None = None) -> Report:
+    """Grade the student files found in the directory `submission`.
+
+    `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
+    """
     start = time.perf_counter()
     chosen = select(exercises)
     seeds = resolve_seeds(seed)
@@ -75,7 +78,7 @@ def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: 
         for ex in chosen:
             found = locate(directory, ex)
             if found is not None:
-                sessions[ex.id] = open_session(ex, found, seeds)
+                sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits)
         if sessions:
             _import_tensorflow()  # the references need it; this overlaps the runners' own import
         results: list[ExerciseResult] = []
