@@ -112,7 +112,6 @@ def _is_within(path: str, parent: str) -> bool:
 def _hide(paths: list[str], keep: list[str]) -> list[str]:
     """Cover each path with an empty read-only tmpfs (in our private mount namespace)."""
     notes = []
-    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     for p in paths:
         p = os.path.realpath(p)
         if not os.path.isdir(p):
@@ -122,6 +121,45 @@ def _hide(paths: list[str], keep: list[str]) -> list[str]:
             continue
         _mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
     return notes
+
+
+def _blocking_ancestor(path: str) -> str | None:
+    """The top-most directory above `path` that other users cannot search, if any."""
+    path = os.path.realpath(path)
+    parts = path.split("/")[1:]
+    for i in range(len(parts) - 1):
+        d = "/" + "/".join(parts[: i + 1])
+        try:
+            if not os.stat(d).st_mode & stat.S_IXOTH:
+                return d
+        except OSError:
+            return None
+    return None
+
+
+def _expose(needed: list[str]) -> None:
+    """Let another uid reach the runner's own files under a private directory (Python in /root).
+
+    The private directory is covered by an empty tmpfs that others may search,
+    and only the entries leading to the needed files are bound back into it:
+    everything else in it disappears from the runner's view.
+    """
+    groups: dict[str, set[str]] = {}
+    for p in needed:
+        top = _blocking_ancestor(p)
+        if top is not None:
+            groups.setdefault(top, set()).add(os.path.realpath(p)[len(top) + 1 :].split("/")[0])
+    for top, entries in groups.items():
+        keep = {e: os.open(os.path.join(top, e), os.O_PATH) for e in entries}
+        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+        for entry, fd in keep.items():
+            target = os.path.join(top, entry)
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.mkdir(target)
+            else:
+                open(target, "w").close()
+            _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC, None)
+            os.close(fd)
 
 
 def _read_only_everywhere(writable: str) -> None:
@@ -241,7 +279,7 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
         return [f"runner sandbox: {sys.platform} has none of the Linux isolation (namespaces, uid switch); "
                 "only the wall-clock limits, the memory watchdog and the scrubbed environment apply"]
     scrub_environment()
-    keep = [os.path.realpath(p) for p in (*needed, os.getcwd())]
+    keep = [os.path.realpath(p) for p in (*needed, *filter(os.path.exists, sys.path), sys.prefix, os.getcwd())]
 
     isolated = False
     try:
@@ -251,6 +289,12 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
         notes.append(f"solutions/ and grader/checks/ not hidden from student code ({e.strerror}); "
                      "they are never on its import path")
     if isolated:
+        try:
+            _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+            if os.geteuid() == 0 and limits.get("uid") is not None:
+                _expose(keep)
+        except OSError as e:
+            notes.append(f"the runner's files could not be made reachable for its own user ({e.strerror})")
         try:
             notes += _hide(list(limits.get("hide", [])), keep)
         except OSError as e:
