@@ -190,7 +190,11 @@ class RunnerSession:
         """Wait for the student's module to import; raise StudentError if it does not."""
         if not self._started:
             self.start()
-        prepared = self._receive(PREPARE_SECONDS, what="starting Python and TensorFlow")
+        first = len(self._drainers) == 1
+        prepare = PREPARE_SECONDS if first else min(PREPARE_SECONDS, self._deadline - time.monotonic())
+        prepared = self._receive(prepare, what="starting Python and TensorFlow" if first else "restarting the runner")
+        if first:  # the exercise's clock starts with the student's code, not with TensorFlow's first import
+            self._deadline = time.monotonic() + self.limits.exercise_seconds
         notes = prepared.get("notes")
         if type(notes) is list:
             self.notes += [str(n)[:500] for n in notes if str(n)[:500] not in self.notes]
@@ -234,6 +238,9 @@ class RunnerSession:
     def _request(self, req: dict, what: str) -> dict:
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
+            if self._deadline <= time.monotonic():
+                raise StudentTimeout(f"The exercise's time limit ({self.limits.exercise_seconds:g} s) was used up "
+                                     f"before {what} could run.")
             self.start()
             self.wait_ready()
         try:
@@ -409,8 +416,8 @@ class Watchdog:
     A process belongs to the session when it descends from the runner (the
     runner is a child subreaper, so orphans stay below it), was seen below it
     before (same start time: never a reused pid), or runs as the session's own
-    uid. Memory is the sum of resident anonymous memory (RssAnon) over the
-    tree; processes are counted as threads. Zombies are neither.
+    uid. Memory is the sum of the proportional anonymous and shared memory
+    (PSS) over the tree; processes are counted as threads. Zombies are neither.
     """
 
     def __init__(self, root: int, uid: int | None):
@@ -457,9 +464,9 @@ class Watchdog:
     def over(self, limits: RunnerLimits) -> str | None:
         """Which limit the tree is over right now, if any."""
         members = self.members()
-        if sum(p.threads for p in members) >= limits.processes:
+        if sum(p.threads for p in members) > limits.processes:
             return "processes"
-        if sum(_rss_anon_kib(p.pid) for p in members) > limits.memory_mib * 1024:
+        if sum(_memory_kib(p.pid) for p in members) > limits.memory_mib * 1024:
             return "memory"
         return None
 
@@ -486,15 +493,18 @@ def _owner(pid: int) -> int | None:
         return None
 
 
-def _rss_anon_kib(pid: int) -> int:
+def _memory_kib(pid: int) -> int:
+    """The process's share of anonymous and shared memory (PSS: forked copies are not counted twice)."""
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"RssAnon:"):
-                    return int(line.split()[1])
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith((b"Pss_Anon:", b"Pss_Shmem:")))
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith(b"RssAnon:"))
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _kill_uid(uid: int) -> None:

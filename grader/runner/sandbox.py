@@ -169,6 +169,7 @@ def _read_only_everywhere(writable: str) -> None:
     never the filesystem itself.
     """
     _mount(writable, writable, None, MS_BIND | MS_REC, None)
+    os.chdir(writable)  # onto the new mount: the old working directory becomes read-only below
     with open("/proc/self/mountinfo", "rb") as f:
         mounts = [line.split() for line in f]
     for fields in mounts:
