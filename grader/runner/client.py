@@ -212,6 +212,7 @@ class RunnerSession:
                 "processes": lim.processes, "uid": self._uid, "hide": list(self.hide)}
 
     def close(self) -> None:
+        """Stop the child and collect all it printed; `output()` stays readable."""
         self._kill()
         for t in self._drainers:
             t.join(timeout=2)
