@@ -30,10 +30,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-import resource
 import signal
 import stat
 import sys
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -276,10 +280,14 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
     out is skipped.
     """
     notes: list[str] = []
-    if not sys.platform.startswith("linux"):
-        return [f"runner sandbox: {sys.platform} has none of the Linux isolation (namespaces, uid switch); "
-                "only the wall-clock limits, the memory watchdog and the scrubbed environment apply"]
     scrub_environment()
+    if not sys.platform.startswith("linux"):
+        try:
+            _set_rlimits(limits)
+        except (OSError, ValueError, AttributeError):
+            pass
+        return [f"runner sandbox: {sys.platform} has none of the Linux isolation (namespaces, own uid, read-only "
+                "mounts): network, files and processes are not isolated; deadlines and the scrubbed environment apply"]
     keep = [os.path.realpath(p) for p in (*needed, *filter(os.path.exists, sys.path), sys.prefix, os.getcwd())]
 
     isolated = False
@@ -307,12 +315,7 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
 
     close_stray_fds(set(keep_fds))
 
-    mib = 1 << 20
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    _limit(resource.RLIMIT_DATA, int(limits["memory_mib"]) * mib)
-    _limit(resource.RLIMIT_FSIZE, int(limits["file_mib"]) * mib)
-    _limit(resource.RLIMIT_NOFILE, int(limits["open_files"]))
-    _limit(resource.RLIMIT_CORE, 0)
+    _set_rlimits(limits)
 
     uid = limits.get("uid")
     if os.geteuid() == 0 and uid is not None:
@@ -339,6 +342,15 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
     except OSError as e:
         notes.append(f"runner process flags not set ({e.strerror})")
     return notes
+
+
+def _set_rlimits(limits: dict) -> None:
+    mib = 1 << 20
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _limit(resource.RLIMIT_DATA, int(limits["memory_mib"]) * mib)
+    _limit(resource.RLIMIT_FSIZE, int(limits["file_mib"]) * mib)
+    _limit(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+    _limit(resource.RLIMIT_CORE, 0)
 
 
 def _own_process_count() -> int:
