@@ -59,8 +59,11 @@ def _import_tensorflow() -> None:
 
 
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
-          submission_id: str | None = None) -> Report:
-    """Grade the student files found in `submission`: a directory, or a .zip of one."""
+          submission_id: str | None = None, limits: dict | None = None) -> Report:
+    """Grade the student files found in `submission`: a directory, or a .zip of one.
+
+    `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
+    """
     start = time.perf_counter()
     chosen = select(exercises)
     seeds = resolve_seeds(seed)
@@ -69,18 +72,18 @@ def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: 
             directory = prepare(Path(submission), Path(scratch))
         except SubmissionError as e:
             raise GradingError(str(e)) from None
-        return _grade_directory(directory, chosen, seeds, submission_id or str(submission), start)
+        return _grade_directory(directory, chosen, seeds, submission_id or str(submission), start, limits)
 
 
 def _grade_directory(directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
-                     start: float) -> Report:
+                     start: float, limits: dict | None) -> Report:
     # Start every runner first: each imports TensorFlow while earlier exercises are judged.
     sessions = {}
     try:
         for ex in chosen:
             found = locate(directory, ex)
             if found is not None:
-                sessions[ex.id] = open_session(ex, found, seeds)
+                sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits)
         if sessions:
             _import_tensorflow()  # the references need it; this overlaps the runners' own import
         results: list[ExerciseResult] = []
