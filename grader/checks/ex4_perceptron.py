@@ -79,20 +79,13 @@ def _model(facts: dict, what: str):
         raise AssertionError(str(e)) from None
 
 
-def _plain(returned):
-    if returned.kind in ("list", "tuple"):
-        return [_plain(v) for v in returned.value]
-    if returned.kind == "dict":
-        return {k: _plain(v) for k, v in returned.value.items()}
-    return returned.value
-
-
 def _built(student, reference_cache, n_features: int) -> dict:
     """build_perceptron(n_features) for this submission, once (architecture and compile checks share it)."""
     per_session = reference_cache.setdefault(_KEY + ".submissions", weakref.WeakKeyDictionary())
     cache = per_session.setdefault(student._session, {})
     if n_features not in cache:
-        cache[n_features] = _plain(student.probe("built", n_features, what="build_perceptron()", needs=["build_perceptron"]))
+        built = student.probe("built", n_features, what="build_perceptron()", needs=["build_perceptron"])
+        cache[n_features] = built.plain()
     return cache[n_features]
 
 
@@ -100,7 +93,7 @@ def _train(student, n_features: int, x: np.ndarray, y: np.ndarray) -> dict:
     """A fresh model from build_perceptron, trained by train_perceptron in the runner."""
     facts = student.probe("trained", n_features, x, y, what="build_perceptron() then train_perceptron()",
                           needs=["build_perceptron", "train_perceptron"])
-    return _plain(facts)
+    return facts.plain()
 
 
 def _dense_layers(model) -> list:

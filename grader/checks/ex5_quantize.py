@@ -99,7 +99,7 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
     if "student" not in cache:
         try:
             facts = student.probe("quantize", _weights(exercise), _sample(), what="quantize()", needs=["quantize"])
-            cache["student"] = _plain(facts)
+            cache["student"] = facts.plain()
         except StudentError as e:
             cache["student"] = e
     result = cache["student"]
@@ -138,15 +138,6 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
             f"yours returned a {result['type']}."
         )
     return result["bytes"]
-
-
-def _plain(returned):
-    """A probe's Returned, recursively, as plain Python values."""
-    if returned.kind in ("list", "tuple"):
-        return [_plain(v) for v in returned.value]
-    if returned.kind == "dict":
-        return {k: _plain(v) for k, v in returned.value.items()}
-    return returned.value
 
 
 # --- interpreters, in a worker process -----------------------------------------------------
@@ -241,8 +232,8 @@ def check_representative_dataset(student, rng):
     """representative_dataset(x_sample) is a generator function yielding [float32 array (1, n_features)] from the sample."""
     for n, features in ((40, 1), (12, 3)):
         x_sample = rng.uniform(0.0, 2 * np.pi, size=(n, features))
-        facts = _plain(student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
-                                     needs=["representative_dataset"]))
+        facts = student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
+                              needs=["representative_dataset"]).plain()
         if not facts["callable"]:
             if facts["returned"] == "generator":
                 raise Mistake(
@@ -447,7 +438,7 @@ def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
     cache = _submission_cache(student, reference_cache)
     model = _reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
-        source = _plain(student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]))
+        source = student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
         if "text" not in source:
             cache["c_array"] = AssertionError(
                 f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
@@ -498,7 +489,7 @@ def check_c_array(student, exercise, reference_cache):
             f"The array `{C_VAR}` should hold the model's bytes in order{held}; byte {first} is "
             f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}."
         )
-    default = _plain(student.probe("c_source", b"\x01\x02", what="to_c_array()", needs=["to_c_array"]))
+    default = student.probe("c_source", b"\x01\x02", what="to_c_array()", needs=["to_c_array"]).plain()
     assert "g_model_len" in default.get("text", b"").decode("utf-8"), (
         "to_c_array(tflite_model) should use var_name='g_model' by default (array `g_model`, length `g_model_len`)."
     )
