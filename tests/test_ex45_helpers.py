@@ -52,8 +52,19 @@ def test_code_carrying_configs_are_refused(config, words):
         check_known(read_config(_keras_zip(config)))
 
 
-@pytest.mark.parametrize("data", [b"", b"not a zip", _keras_zip(PERCEPTRON)[:40]])
-def test_unreadable_files_are_refused(data):
+def _zip_with(name: str, size: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", json.dumps(PERCEPTRON))
+        z.writestr(name, b"\0" * size)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not a zip", _keras_zip(PERCEPTRON)[:40], _zip_with("../evil.py", 10), _zip_with("model.weights.h5", 80 << 20)],
+)
+def test_unreadable_or_oversized_files_are_refused(data):
     with pytest.raises(UnsafeModel):
         read_config(data)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 MAX_FILE_BYTES = 8 << 20
 MAX_CONFIG_BYTES = 1 << 20
+MAX_UNPACKED_BYTES = 64 << 20
+ENTRIES = {"config.json", "metadata.json", "model.weights.h5", "assets/"}
 
 # (module, class_name) pairs a config may hold; `None` as class_name: any class of that module.
 KNOWN = {
@@ -41,6 +43,12 @@ def read_config(data: bytes) -> dict:
         raise UnsafeModel(f"The saved model is {len(data)} bytes; a perceptron takes a few kilobytes.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+        strange = sorted({e.filename for e in entries} - ENTRIES)
+        if strange:
+            raise UnsafeModel(f"The saved model holds files model.save() does not write: {', '.join(strange[:3])}.")
+        if sum(e.file_size for e in entries) > MAX_UNPACKED_BYTES:
+            raise UnsafeModel("The saved model unpacks to far more than a perceptron's few kilobytes.")
         info = archive.getinfo("config.json")
         if info.file_size > MAX_CONFIG_BYTES:
             raise UnsafeModel("The saved model's config.json is too large to be a perceptron's.")
