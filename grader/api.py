@@ -1,4 +1,16 @@
-"""The grading API: a submission in, a `Report` out. The CLI and batch call this."""
+"""The grading API: a submission in, a `Report` out. The CLI and batch call this.
+
+`grade()` grades one submission. `Grader` grades many: it keeps a warm zygote (a
+process that has imported TensorFlow once and forks a runner per exercise) and the
+judge's own imports across submissions:
+
+    with Grader() as grader:
+        for path in submissions:
+            report = grader.grade(path, submission_id=path.name)
+
+Importing this module is cheap (standard library only), so a caller can start a
+`Grader` first and let TensorFlow load in the zygote while the rest is imported.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +22,15 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader import __version__, catalog
-from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
-from grader.judge.plugin import Seeds
-from grader.report import Environment, ExerciseResult, Report, round_score
-from grader.submission import check_directory, locate, looked_for
+from grader import __version__
+from grader.runner.launch import Zygote
+
+if TYPE_CHECKING:
+    from grader import catalog
+    from grader.judge.plugin import Seeds
+    from grader.report import Environment, Report
 
 
 class GradingError(Exception):
@@ -23,6 +38,9 @@ class GradingError(Exception):
 
 
 def resolve_seeds(seed: int | None = None) -> Seeds:
+    from grader import catalog
+    from grader.judge.plugin import Seeds
+
     course = catalog.course()
     secret = os.environ.get(course.secret_seed_env)
     if secret is not None:
@@ -34,6 +52,8 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
 
 
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
+    from grader import catalog
+
     if not exercises:
         return list(catalog.exercises())
     try:
@@ -43,6 +63,8 @@ def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
 
 
 def environment(notes: Sequence[str] = ()) -> Environment:
+    from grader.report import Environment
+
     try:
         tf = metadata.version("tensorflow")
     except metadata.PackageNotFoundError:
@@ -64,51 +86,86 @@ def _import_tensorflow() -> None:
     gc.freeze()
 
 
+def _can_fork() -> bool:
+    return sys.platform == "linux" and os.environ.get("GRADER_NO_ZYGOTE", "") in ("", "0")
+
+
+class Grader:
+    """Grades submissions with one warm zygote for all their runners.
+
+    The zygote starts with the `Grader` (TensorFlow loads there meanwhile) and ends with
+    `close()`. Without fork (not Linux, or `GRADER_NO_ZYGOTE=1`) each runner is spawned.
+    """
+
+    def __init__(self, *, zygote: bool = True) -> None:
+        self.zygote = Zygote().start() if zygote and _can_fork() else None
+
+    def grade(self, submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
+              submission_id: str | None = None) -> Report:
+        """Grade the student files found in the directory `submission`."""
+        from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.report import ExerciseResult, Report, round_score
+        from grader.submission import check_directory, locate, looked_for
+
+        start = time.perf_counter()
+        chosen = select(exercises)
+        seeds = resolve_seeds(seed)
+        try:
+            directory = check_directory(Path(submission))
+        except Exception as e:
+            raise GradingError(str(e)) from None
+
+        # Start every runner first: each gets ready while earlier exercises are judged.
+        sessions = {}
+        try:
+            for ex in chosen:
+                found = locate(directory, ex)
+                if found is not None:
+                    sessions[ex.id] = open_session(ex, found, seeds, launcher=self.zygote)
+            if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
+                _import_tensorflow()  # the references need it; this overlaps the runners' start
+            results: list[ExerciseResult] = []
+            internal: list[str] = []
+            notes: list[str] = []
+            for ex in chosen:
+                if ex.id not in sessions:
+                    results.append(missing_result(ex, looked_for(ex)))
+                    continue
+                result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
+                results.append(result)
+                internal += errors
+                notes += ex_notes
+                sessions.pop(ex.id).close()
+        finally:
+            for s in sessions.values():
+                s.close()
+
+        return Report(
+            submission=submission_id or str(submission),
+            score=round_score(sum(r.score for r in results)),
+            max_score=round_score(sum(r.max_score for r in results)),
+            seed=seeds.seed,
+            secret_seed=seeds.secret is not None,
+            grader_version=__version__,
+            duration_s=round(time.perf_counter() - start, 3),
+            exercises=results,
+            environment=environment(notes),
+            grader_errors=len(internal),
+        )
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
           submission_id: str | None = None) -> Report:
-    """Grade the student files found in the directory `submission`."""
-    start = time.perf_counter()
-    chosen = select(exercises)
-    seeds = resolve_seeds(seed)
-    try:
-        directory = check_directory(Path(submission))
-    except Exception as e:
-        raise GradingError(str(e)) from None
-
-    # Start every runner first: each imports TensorFlow while earlier exercises are judged.
-    sessions = {}
-    try:
-        for ex in chosen:
-            found = locate(directory, ex)
-            if found is not None:
-                sessions[ex.id] = open_session(ex, found, seeds)
-        if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
-            _import_tensorflow()  # the references need it; this overlaps the runners' own import
-        results: list[ExerciseResult] = []
-        internal: list[str] = []
-        notes: list[str] = []
-        for ex in chosen:
-            if ex.id not in sessions:
-                results.append(missing_result(ex, looked_for(ex)))
-                continue
-            result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
-            results.append(result)
-            internal += errors
-            notes += ex_notes
-            sessions.pop(ex.id).close()
-    finally:
-        for s in sessions.values():
-            s.close()
-
-    return Report(
-        submission=submission_id or str(submission),
-        score=round_score(sum(r.score for r in results)),
-        max_score=round_score(sum(r.max_score for r in results)),
-        seed=seeds.seed,
-        secret_seed=seeds.secret is not None,
-        grader_version=__version__,
-        duration_s=round(time.perf_counter() - start, 3),
-        exercises=results,
-        environment=environment(notes),
-        grader_errors=len(internal),
-    )
+    """Grade the student files found in the directory `submission` (one submission, one zygote)."""
+    with Grader() as grader:
+        return grader.grade(submission, exercises, seed=seed, submission_id=submission_id)

@@ -16,6 +16,7 @@ from grader.catalog import Exercise
 from grader.judge.plugin import CheckCollector, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
+from grader.runner.launch import Launcher
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 PROBES_DIR = Path(__file__).resolve().parent.parent / "runner" / "probes"
@@ -64,11 +65,11 @@ def _imports_tensorflow(path: Path) -> bool:
     return False
 
 
-def open_session(ex: Exercise, student_file: Path, seeds: Seeds) -> RunnerSession:
-    """Start the runner for a student file (it imports TensorFlow while the judge works)."""
+def open_session(ex: Exercise, student_file: Path, seeds: Seeds, launcher: Launcher | None = None) -> RunnerSession:
+    """Start the runner for a student file (it gets ready while the judge works)."""
     session = RunnerSession(student_file, probes_file=probes_module(ex),
                             limits=RunnerLimits(**ex.limits.model_dump()),
-                            runtime_seed=seeds.runtime_seed(ex.slug))
+                            runtime_seed=seeds.runtime_seed(ex.slug), launcher=launcher)
     session.start()
     return session
 

@@ -14,7 +14,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.runner import protocol
+from grader.runner.launch import Launcher, Process, Spawn
 
-CHILD = Path(__file__).with_name("child.py")
 # TensorFlow's start-up chatter on stderr: dropped from what the student is shown.
 _LOG_NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -119,14 +118,15 @@ class RunnerSession:
     """One student file in one runner child (restarted after a crash or timeout)."""
 
     def __init__(self, student_file: Path, *, probes_file: Path | None = None,
-                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0):
+                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0, launcher: Launcher | None = None):
         self.student_file = Path(student_file)
+        self.launcher = launcher or Spawn()  # or a warm launch.Zygote
         self.probes_file = probes_file
         self.limits = limits
         self.runtime_seed = runtime_seed
         self.file_name = self.student_file.name
         self._tmp = Path(tempfile.mkdtemp(prefix="grader-run-"))
-        self._proc: subprocess.Popen | None = None
+        self._proc: Process | None = None
         self._output = _Output(limits.output_kib * 1024)
         self._drainers: list[threading.Thread] = []
         self._deadline = time.monotonic() + limits.exercise_seconds
@@ -144,10 +144,10 @@ class RunnerSession:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        cmd = [sys.executable, "-I", str(CHILD), "--req-fd", str(req_r), "--resp-fd", str(resp_w),
-               "--student", str(work / self.file_name), "--seed", str(self.runtime_seed)]
+        argv = ["--req-fd", str(req_r), "--resp-fd", str(resp_w),
+                "--student", str(work / self.file_name), "--seed", str(self.runtime_seed)]
         if self.probes_file:
-            cmd += ["--probes", str(self.probes_file)]
+            argv += ["--probes", str(self.probes_file)]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(work),
@@ -159,10 +159,7 @@ class RunnerSession:
             "KERAS_HOME": str(work / ".keras"),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        self._proc = subprocess.Popen(
-            cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-            pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True,
-        )
+        self._proc = self.launcher.launch(argv, cwd=work, env=env, output_fd=out_w, pass_fds=(req_r, resp_w))
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._req_w, self._reader = req_w, protocol.Reader(resp_r)
@@ -286,7 +283,8 @@ class RunnerSession:
         if proc is None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if proc.pid is not None:  # None: a zygote that could not fork it
+                os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         try:
