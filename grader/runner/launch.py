@@ -214,10 +214,10 @@ class Zygote:
         proc, self._proc = self._proc, None
         sock, self._sock = self._sock, None
         if sock is not None:
-            sock.close()  # the zygote sees EOF, kills its runners' groups and exits
+            sock.close()  # the zygote sees EOF, kills its runners' groups and exits...
         if proc is not None:
-            try:
-                proc.wait(timeout=5)
+            try:  # ...unless it is still importing TensorFlow: no runners yet, nothing to wait for
+                proc.wait(timeout=1.0 if self._running else 0.05)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
