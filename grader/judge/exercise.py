@@ -95,6 +95,7 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
     try:
         session.wait_ready()
     except StudentError as e:
+        session.close()
         status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
         return ExerciseResult(**base, status=status, score=0.0, message=e.feedback, output=session.output(),  # type: ignore[arg-type]
                               duration_s=time.perf_counter() - start,
@@ -104,6 +105,7 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
     collector = CheckCollector(ex, session, seeds, cache)
     _run_pytest(check_module(ex), collector)
 
+    session.close()  # collects everything the student's code printed
     checks, internal = [], list(collector.internal_errors)
     for part in ex.parts:
         result = collector.results.get(part.id)

@@ -34,13 +34,19 @@ from grader.runner.client import (
 class StudentProxy:
     """The `student` fixture: calls into the runner, returns validated `Returned` values."""
 
-    def __init__(self, session: RunnerSession):
+    def __init__(self, session: RunnerSession, functions: list[str]):
         self._session = session
+        self._functions = functions
 
     def call(self, function: str, *args, **kwargs) -> Returned:
         return self._wrap(self._session.call(function, *args, **kwargs))
 
-    def probe(self, name: str, *args, what: str | None = None, **kwargs) -> Returned:
+    def probe(self, name: str, *args, what: str | None = None, needs: list[str] | None = None, **kwargs) -> Returned:
+        """Run a probe; `needs` are the student functions it calls (default: all of the exercise's)."""
+        for f in self._functions if needs is None else needs:
+            if f not in self._session.functions:
+                raise MissingFunction(f"Your {self._session.file_name} has no function `{f}`: "
+                                      "keep the function names and signatures of the stub.")
         return self._wrap(self._session.probe(name, *args, what=what or f"{name}()", **kwargs))
 
     @property
@@ -85,7 +91,7 @@ class CheckCollector:
 
     @pytest.fixture
     def student(self) -> StudentProxy:
-        return StudentProxy(self.session)
+        return StudentProxy(self.session, self.exercise.functions)
 
     @pytest.fixture
     def rng(self, request) -> np.random.Generator:

@@ -172,6 +172,11 @@ def serve(req_fd: int, resp_fd: int, student_file: str, probes_file: str | None,
     reader = protocol.Reader(req_fd)
 
     def send(msg: dict) -> None:
+        for stream in (sys.stdout, sys.stderr):  # what the student printed lands before the reply
+            try:
+                stream.flush()
+            except Exception:
+                pass
         try:
             protocol.write_message(resp_fd, msg)
         except protocol.ProtocolError as e:

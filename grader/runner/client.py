@@ -180,6 +180,7 @@ class RunnerSession:
         return self.functions
 
     def close(self) -> None:
+        """Stop the child and collect all it printed; `output()` stays readable."""
         self._kill()
         for t in self._drainers:
             t.join(timeout=2)
