@@ -18,6 +18,7 @@ import gc
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -102,18 +103,24 @@ class Grader:
 
     def grade(self, submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
               submission_id: str | None = None) -> Report:
-        """Grade the student files found in the directory `submission`."""
-        from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
-        from grader.report import ExerciseResult, Report, round_score
-        from grader.submission import check_directory, locate, looked_for
+        """Grade the student files found in `submission`: a directory, or a .zip of one."""
+        from grader.submission import SubmissionError, prepare
 
         start = time.perf_counter()
         chosen = select(exercises)
         seeds = resolve_seeds(seed)
-        try:
-            directory = check_directory(Path(submission))
-        except Exception as e:
-            raise GradingError(str(e)) from None
+        with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
+            try:
+                directory = prepare(Path(submission), Path(scratch))
+            except SubmissionError as e:
+                raise GradingError(str(e)) from None
+            return self._grade_directory(directory, chosen, seeds, submission_id or str(submission), start)
+
+    def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
+                         start: float) -> Report:
+        from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.report import ExerciseResult, Report, round_score
+        from grader.submission import locate, looked_for
 
         # Start every runner first: each gets ready while earlier exercises are judged.
         sessions = {}
@@ -141,7 +148,7 @@ class Grader:
                 s.close()
 
         return Report(
-            submission=submission_id or str(submission),
+            submission=submission_id,
             score=round_score(sum(r.score for r in results)),
             max_score=round_score(sum(r.max_score for r in results)),
             seed=seeds.seed,

@@ -236,6 +236,11 @@ def schema() -> None:
     typer.echo(json.dumps(Report.model_json_schema(), indent=2))
 
 
+from grader.batch_cli import register as _register_batch_commands  # noqa: E402
+
+_register_batch_commands(app)
+
+
 def main() -> None:
     try:
         app()

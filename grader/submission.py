@@ -1,10 +1,15 @@
-"""Finding a student's files in a submission (exercise-path or flat layout)."""
+"""Finding a student's files in a submission (exercise-path or flat layout).
+
+A submission is a directory, or a `.zip` of one; `prepare` turns either into
+the directory to grade, unpacking a zip safely (see `grader.archive`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from grader.catalog import Exercise
+from grader import archive
+from grader.catalog import Exercise, exercises
 
 
 class SubmissionError(Exception):
@@ -35,3 +40,33 @@ def locate(directory: Path, ex: Exercise) -> Path | None:
 
 def looked_for(ex: Exercise) -> str:
     return f"{ex.slug}/{ex.file} or {ex.file}"
+
+
+def _root(directory: Path) -> Path:
+    """Look through the wrapping folders students add when zipping.
+
+    `alice.zip` often holds `alice/ex1_loss/loss.py` or `exercises/loss.py`:
+    while a folder holds exactly one visible entry and that is a real folder
+    whose name is not an exercise slug, grade inside it.
+    """
+    slugs = {ex.slug for ex in exercises()}
+    while True:
+        entries = [p for p in directory.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+        if len(entries) != 1 or entries[0].is_symlink() or not entries[0].is_dir() or entries[0].name in slugs:
+            return directory
+        directory = entries[0]
+
+
+def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.ArchiveLimits()) -> Path:
+    """The directory to grade for `path`: itself, or a `.zip` unpacked safely into `scratch`.
+
+    `scratch` must outlive the grading (a `tempfile.TemporaryDirectory`).
+    """
+    if path.is_file() and path.suffix.lower() == ".zip":
+        try:
+            return _root(archive.extract(path, scratch / "submission", limits))
+        except archive.ArchiveError as e:
+            raise SubmissionError(str(e)) from None
+    if path.is_file():
+        raise SubmissionError(f"{path.name} is neither a directory nor a .zip archive")
+    return _root(check_directory(path))

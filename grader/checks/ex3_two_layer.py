@@ -1,0 +1,240 @@
+"""Hidden checks for exercise 3 · compute the two-layer output by hand.
+
+References come from Keras models built here with the same weights; the known
+mistakes are recognised by recomputing the network the mistaken way in NumPy.
+While the student's functions run, the runner forbids Keras layer and model
+calls (probe `forbid_keras_calls`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.judge.feedback import Mistake, fmt
+from grader.judge.values import Returned
+from grader.runner.client import StudentRaised
+
+# Printed by a run of the course's notebook (Dense(2) -> Dense(1), 500 epochs of SGD
+# on y = 2x - 1), as kept in a public copy of it; in float32 they give exactly
+# 18.999996 at x = 10, the prediction the course shows.
+COURSE_LAYER_1 = [np.array([[1.141897, 0.32763204]], np.float32), np.array([-0.4088987, -0.16436072], np.float32)]
+COURSE_LAYER_2 = [np.array([[1.5629493], [0.6570553]], np.float32), np.array([-0.2529167], np.float32)]
+COURSE_X, COURSE_OUTPUT = 10.0, 18.999996
+
+FORBIDDEN = "KerasCallForbidden"  # the runner-side guard's exception (probes/ex3_two_layer.py)
+SIGNIFICANT = 1e-3  # a known mistake is named only when it changes the answer by more than this
+
+
+# -- references ---------------------------------------------------------------
+
+
+def _forward(layers, x, *, relu_hidden=False, relu_output=False, bias=True, transpose=False) -> np.ndarray:
+    """The network in float64, optionally computed the mistaken way."""
+    values = np.asarray(x, np.float64).reshape(-1)
+    for i, (kernel, b) in enumerate(layers):
+        kernel = np.asarray(kernel, np.float64)
+        values = values @ (kernel.T if transpose else kernel) + (np.asarray(b, np.float64) if bias else 0.0)
+        last = i == len(layers) - 1
+        if (relu_output if last else relu_hidden):
+            values = np.maximum(values, 0.0)
+    return values
+
+
+def _keras_output(layers, x, hidden_activation) -> np.ndarray:
+    """What Keras computes for this stack of Dense layers."""
+    import keras
+
+    n_inputs = layers[0][0].shape[0]
+    dense = [keras.layers.Dense(k.shape[1], activation=hidden_activation if i < len(layers) - 1 else None)
+             for i, (k, _) in enumerate(layers)]
+    model = keras.Sequential([keras.Input((n_inputs,)), *dense])
+    model.set_weights([w for layer in layers for w in layer])
+    out = model(np.asarray(x, np.float32).reshape(1, -1), training=False)
+    return keras.ops.convert_to_numpy(out)[0].astype(np.float64)
+
+
+def _stack(rng: np.random.Generator, n_inputs: int, widths: list[int]) -> list[list[np.ndarray]]:
+    """Random Dense weights, scaled so that values stay near 1 through the stack."""
+    layers, fan_in = [], n_inputs
+    for units in widths:
+        kernel = rng.normal(0, 1 / np.sqrt(fan_in), (fan_in, units)).astype(np.float32)
+        layers.append([kernel, rng.normal(0, 0.5, units).astype(np.float32)])
+        fan_in = units
+    return layers
+
+
+def _distinct(ref: np.ndarray, other: np.ndarray) -> bool:
+    return bool(np.max(np.abs(ref - other)) > SIGNIFICANT * max(1.0, float(np.max(np.abs(ref)))))
+
+
+def _close(got: np.ndarray, ref: np.ndarray, rtol: float) -> bool:
+    return got.shape == ref.shape and bool(np.all(np.abs(got - ref) <= rtol * max(1.0, float(np.max(np.abs(ref))))))
+
+
+def _mistaken(layers, x, hidden_activation) -> list[tuple[str, np.ndarray, str]]:
+    """The network as each known mistake computes it, with what the student reads."""
+    relu = hidden_activation == "relu"
+    found = [("biases_forgotten", _forward(layers, x, relu_hidden=relu, bias=False),
+              "Your output is what the network gives with every bias left out. After the weighted sum, each neuron "
+              "adds its bias: the second item of each layer's [kernel, bias].")]
+    if all(k.shape[0] == k.shape[1] for k, _ in layers):
+        found.append(("kernel_transposed", _forward(layers, x, relu_hidden=relu, transpose=True),
+                      "Your output is what the network gives with every kernel transposed. A kernel has shape "
+                      "(inputs, units): kernel[i][j] is the weight from input i into neuron j, so a layer computes "
+                      "x @ kernel (not kernel @ x)."))
+    if relu:
+        found += [
+            ("relu_on_output", _forward(layers, x, relu_hidden=True, relu_output=True),
+             "Your output has ReLU applied to the last layer too. ReLU goes after the hidden layers only: "
+             "the output layer stays linear, so it can be negative."),
+            ("relu_never_applied", _forward(layers, x),
+             "Your output is what the network gives with no ReLU at all. With hidden_activation=\"relu\", "
+             "apply max(0, value) to the outputs of every layer but the last."),
+        ]
+    else:
+        found.append(("relu_when_linear", _forward(layers, x, relu_hidden=True),
+                      "Your output has ReLU applied although hidden_activation is None: without an activation "
+                      "every layer is linear."))
+    return found
+
+
+# -- calling the student --------------------------------------------------------
+
+
+def _by_hand(student) -> None:
+    student.probe("forbid_keras_calls", what="setting up the by-hand rule")
+
+
+def _call(student, function: str, *args) -> Returned:
+    """Call the student, naming the mistakes that show as exceptions."""
+    try:
+        return student.call(function, *args)
+    except StudentRaised as e:
+        if e.exc_type == FORBIDDEN:
+            raise Mistake("keras_model_call", f"Your {function} called a Keras layer or model ({e.message.split(' is ')[0]}). "
+                          "This exercise is about doing the arithmetic yourself: multiply the inputs by each "
+                          "kernel, add each bias, apply the activation, with NumPy or plain Python.") from None
+        if (e.exc_type == "IndexError" and "out of bounds" in e.message) or (
+                e.exc_type in ("ValueError", "InvalidArgumentError")
+                and any(s in e.message for s in ("mismatch", "not aligned", "size-incompatible"))):
+            raise Mistake("kernel_transposed", f"Your {function} raised {e.exc_type}: {e.message}. A kernel has shape "
+                          "(inputs, units): kernel[i][j] is the weight from input i into neuron j. Did you use it "
+                          "transposed, kernel[j][i] or kernel @ x? A layer computes x @ kernel + bias.") from None
+        raise
+
+
+def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
+    got = _call(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
+    if _close(np.array(got), np.array(_keras_output([layer_1, layer_2], [x], None)[0]), rtol):
+        return
+    ref = _forward([layer_1, layer_2], [x])[0]  # what the message prints: the same on every machine
+    # 8 digits: the course's 18.999996 must not print as 19.
+    expected = f"For x = {fmt(x)} the network gives {fmt(ref, 8)}; your two_layer_output returned {fmt(got, 8)}."
+    if _distinct(np.array(ref), np.array(COURSE_OUTPUT)) and np.isclose(got, COURSE_OUTPUT, rtol=1e-6):
+        raise Mistake("hardcoded_output", f"{expected} That is the course's answer for x = 10 with its weights: "
+                      "compute the output from the weights and the x you are given.")
+    k1, b1 = layer_1
+    k2, b2 = layer_2
+    swapped = [_forward([[k1, b1], [k2[::-1], b2]], [x]), _forward([[k1[:, ::-1], b1], [k2, b2]], [x])]
+    known = [(name, alt, why) for name, alt, why in _mistaken([layer_1, layer_2], [x], None)
+             if name == "biases_forgotten"]
+    known += [("neurons_swapped", alt, "Your output is what the network gives with the two neurons' weights swapped. "
+               "kernel[i][j] is the weight from input i into neuron j: in layer 1, neuron 1 uses kernel_1[0][0] "
+               "and neuron 2 kernel_1[0][1]; in layer 2, neuron 1's output is weighted by kernel_2[0][0] and "
+               "neuron 2's by kernel_2[1][0].") for alt in swapped]
+    for name, alt, why in known:
+        if _distinct(np.array([ref]), alt) and _close(np.array([got]), alt, 1e-4):
+            raise Mistake(name, f"{why} {expected}")
+    raise AssertionError(expected)
+
+
+def _network(student, layers, x, hidden_activation, rtol: float) -> None:
+    args = (layers, x) if hidden_activation is None else (layers, x, hidden_activation)
+    got = _call(student, "network_output", *args).as_array("network_output()").astype(np.float64)
+    keras_ref = _keras_output(layers, x, hidden_activation)
+    ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")  # what messages print: machine-independent
+    shape = " -> ".join(f"Dense({k.shape[1]}{', relu' if hidden_activation and i < len(layers) - 1 else ''})"
+                        for i, (k, _) in enumerate(layers))
+    n_inputs = len(np.asarray(x).reshape(-1))
+    setting = f"For {shape} on {n_inputs} input{'s' if n_inputs > 1 else ''} (hidden_activation={hidden_activation!r})"
+    assert got.size == ref.size, (f"{setting}, expected {ref.size} output values, one per neuron of the last layer; "
+                                  f"your network_output returned an array of shape {got.shape}.")
+    got = got.reshape(-1)
+    if _close(got, keras_ref, rtol):
+        return
+    expected = f"the network gives {fmt(ref)}; your network_output returned {fmt(got)}."
+    for name, alt, why in _mistaken(layers, x, hidden_activation):
+        if _distinct(ref, alt) and _close(got, alt, 1e-4):
+            raise Mistake(name, f"{why} {setting}, {expected}")
+    raise AssertionError(f"{setting}, {expected}")
+
+
+def _relu_case(rng: np.random.Generator, n_inputs: int, widths: list[int]):
+    """A random relu stack and input on which ReLU in the wrong place changes the answer."""
+    for _ in range(200):
+        layers = _stack(rng, n_inputs, widths)
+        x = rng.normal(0, 2, n_inputs).astype(np.float32)
+        ref = _forward(layers, x, relu_hidden=True)
+        if _distinct(ref, _forward(layers, x, relu_hidden=True, relu_output=True)) and (
+                len(layers) == 1 or _distinct(ref, _forward(layers, x))):
+            return layers, x
+    raise RuntimeError("no distinguishing relu case found")  # the grader's fault: widen the search
+
+
+# -- checks ---------------------------------------------------------------------
+
+
+def check_course_weights(student, tol):
+    """The course's printed weights give 18.999996 at x = 10, and the same network's outputs at other x."""
+    _by_hand(student)
+    for x in (COURSE_X, -1.0, 0.0, 4.0):  # x = 10 first: the Keras reference there is the course's 18.999996
+        _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"])
+
+
+def check_two_layer_random(student, rng, tol):
+    """two_layer_output agrees with a Keras Dense(2) -> Dense(1) model for random weights and inputs."""
+    _by_hand(student)
+    for _ in range(4):
+        layer_1, layer_2 = _stack(rng, 1, [2, 1])
+        _two_layer(student, layer_1, layer_2, float(np.float32(rng.uniform(-10, 10))), tol["float32_rtol"])
+
+
+def check_network_linear(student, rng, tol):
+    """network_output agrees with Keras models for random stacks of 1 to 4 linear Dense layers."""
+    _by_hand(student)
+    cases = [(3, [3, 3, 3])]  # square kernels: a transposed kernel gives a wrong answer, not an error
+    for n_layers in (1, 2, int(rng.integers(3, 5))):
+        cases.append((int(rng.integers(1, 6)), [int(w) for w in rng.integers(1, 9, n_layers)]))
+    for i, (n_inputs, widths) in enumerate(cases):
+        layers = _stack(rng, n_inputs, widths)
+        x = rng.normal(0, 2, n_inputs).astype(np.float32)
+        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"])
+
+
+def check_network_relu(student, rng, tol):
+    """network_output with hidden_activation="relu" agrees with Keras, including Dense(4, relu) -> Dense(3, relu) -> Dense(1)."""
+    _by_hand(student)
+    cases = [(int(rng.integers(1, 6)), [4, 3, 1]), (int(rng.integers(1, 6)), [int(rng.integers(2, 9)), 2]),
+             (int(rng.integers(1, 6)), [int(w) for w in rng.integers(1, 9, int(rng.integers(3, 5)))]),
+             (int(rng.integers(1, 6)), [int(rng.integers(1, 9))])]
+    for n_inputs, widths in cases:
+        layers, x = _relu_case(rng, n_inputs, widths)
+        _network(student, layers, x, "relu", tol["float32_rtol"])
+
+
+def check_output_shape(student, rng):
+    """network_output returns a 1-D NumPy array with one value per neuron of the last layer."""
+    _by_hand(student)
+    for widths in ([4, 3], [3, 1]):
+        layers = _stack(rng, 2, widths)
+        r = _call(student, "network_output", layers, rng.normal(0, 2, 2).astype(np.float32))
+        units = widths[-1]
+        if r.kind in ("tensor", "variable"):
+            raise AssertionError(f"Your network_output returned {r.describe()}: return a NumPy array "
+                                 "(np.asarray(...), or .numpy() on a tensor).")
+        assert r.kind == "ndarray", (f"For a last layer of {units} neurons your network_output returned "
+                                     f"{r.describe()}: return a 1-D NumPy array of shape ({units},).")
+        r.as_array("network_output()")
+        assert r.shape == (units,), (f"For a last layer of {units} neurons your network_output returned an array "
+                                     f"of shape {r.shape}: return shape ({units},), one value per neuron "
+                                     "(.reshape(-1) removes an extra dimension).")

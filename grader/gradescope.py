@@ -1,0 +1,183 @@
+"""The Gradescope autograder: the bundle `grade gradescope-bundle` writes, and what it runs.
+
+The bundle is a zip with `setup.sh` and `run_autograder` at its root (as
+Gradescope's autograder specification asks), the grader's source and
+exercise metadata, and `gradescope.json` (the settings chosen when it was
+built). Gradescope unpacks it into /autograder/source, runs `setup.sh` once
+to build the image, then `run_autograder` per submission, which calls
+`python -m grader.gradescope` to grade /autograder/submission and write
+/autograder/results/results.json. Every path can be overridden with an
+environment variable (see `run_autograder`) so the bundle runs anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader import __version__, catalog, formats
+
+CONFIG_NAME = "gradescope.json"
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+SOURCE="${GRADER_SOURCE_DIR:-/autograder/source}"
+VENV="${GRADER_VENV:-/autograder/venv}"
+
+PYTHON=""
+for candidate in python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+done
+if [ -z "$PYTHON" ]; then
+    apt-get update
+    apt-get install -y python3.11 python3.11-venv
+    PYTHON=python3.11
+fi
+# Exercise 5 compiles the student's C array with gcc.
+command -v gcc >/dev/null 2>&1 || { apt-get update; apt-get install -y gcc; }
+"$PYTHON" -m venv "$VENV" || { apt-get install -y "$PYTHON-venv"; "$PYTHON" -m venv "$VENV"; }
+"$VENV/bin/python" -m pip install --upgrade pip
+# Editable, so the grader finds exercises/ next to its package.
+"$VENV/bin/python" -m pip install -e "$SOURCE"
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission. Each path can be overridden:
+#   GRADER_AUTOGRADER_ROOT (/autograder), GRADER_SOURCE_DIR ($ROOT/source),
+#   GRADER_SUBMISSION_DIR ($ROOT/submission), GRADER_RESULTS_DIR ($ROOT/results),
+#   GRADER_PYTHON ($ROOT/venv/bin/python, else python3).
+set -u
+ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
+SOURCE="${GRADER_SOURCE_DIR:-$ROOT/source}"
+SUBMISSION="${GRADER_SUBMISSION_DIR:-$ROOT/submission}"
+RESULTS="${GRADER_RESULTS_DIR:-$ROOT/results}"
+PYTHON="${GRADER_PYTHON:-$ROOT/venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON=python3
+mkdir -p "$RESULTS"
+cd "$SOURCE"
+exec "$PYTHON" -m grader.gradescope --submission "$SUBMISSION" \\
+    --results "$RESULTS/results.json" --config "$SOURCE/gradescope.json"
+"""
+
+_BUNDLED = ("pyproject.toml", "README.md", "grader", "exercises")
+
+
+def _bundled_files(root: Path) -> list[Path]:
+    files = []
+    for name in _BUNDLED:
+        path = root / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")
+            )  # fmt: skip
+    return files
+
+
+def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    zf.writestr(info, data)
+
+
+def build_bundle(
+    out: Path,
+    exercises: Sequence[int] | None = None,
+    seed: int | None = None,
+    visibility: formats.Visibility = "visible",
+    feedback: formats.Feedback = "full",
+) -> Path:
+    """Write the autograder zip for Gradescope; returns `out`.
+
+    If the instructor's secret-seed variable is set, its value goes into the
+    bundle (Gradescope keeps the bundle from students), so graded runs use
+    hidden inputs. The reference solutions are not bundled.
+    """
+    root = catalog.REPO_ROOT
+    config = {
+        "exercises": list(exercises) if exercises is not None else None,
+        "seed": seed,
+        "visibility": visibility,
+        "feedback": feedback,
+        "grader_version": __version__,
+    }
+    secret = os.environ.get(catalog.course().secret_seed_env)
+    if secret:
+        config["secret_seed"] = secret
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+        _add(zf, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+        for path in _bundled_files(root):
+            _add(zf, path.relative_to(root).as_posix(), path.read_bytes())
+    os.replace(tmp, out)
+    return out
+
+
+def _failure_results(message: str, started: float) -> dict:
+    return {"score": 0.0, "execution_time": round(time.monotonic() - started, 1), "output": message, "tests": []}
+
+
+def run(submission: Path, results: Path, config: dict) -> int:
+    """Grade one Gradescope submission into `results` (results.json). Always writes it."""
+    from grader.submission import SubmissionError, prepare
+
+    started = time.monotonic()
+    if config.get("secret_seed"):
+        os.environ[catalog.course().secret_seed_env] = str(config["secret_seed"])
+    results.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from grader.api import grade
+
+        with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
+            root = prepare(submission, Path(scratch))
+            report = grade(root, exercises=config.get("exercises"), seed=config.get("seed"), submission_id="submission")
+        payload = formats.gradescope(report, config.get("visibility", "visible"), config.get("feedback", "full"))
+        code = 0
+    except SubmissionError as e:
+        payload = _failure_results(f"Your submission could not be opened: {e}", started)
+        code = 0
+    except Exception as e:  # the grader failed: tell the student and the instructor, still write a result
+        payload = _failure_results(
+            "The autograder failed while grading your submission; your instructor has been given the details. "
+            f"({type(e).__name__})",
+            started,
+        )
+        print(f"grader failure: {type(e).__name__}: {e}", file=sys.stderr)
+        import traceback
+
+        traceback.print_exc()
+        code = 3
+    tmp = results.with_name(results.name + ".part")
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, results)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m grader.gradescope", description="grade one Gradescope submission")
+    p.add_argument("--submission", type=Path, required=True)
+    p.add_argument("--results", type=Path, required=True)
+    p.add_argument("--config", type=Path)
+    args = p.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8")) if args.config and args.config.is_file() else {}
+    return run(args.submission, args.results, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The Gradescope autograder bundle, built and run end to end in a temporary /autograder."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.gradescope import build_bundle
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = Path(__file__).parent / "schemas" / "gradescope_results.schema.json"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", exercises=[1], seed=7, feedback="hint")
+
+
+def _install(bundle: Path, root: Path) -> Path:
+    """What Gradescope does with the zip: unpack it into /autograder/source, keeping modes."""
+    source = root / "source"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(source)
+        for info in zf.infolist():
+            mode = info.external_attr >> 16
+            if mode:
+                (source / info.filename).chmod(stat.S_IMODE(mode))
+    return source
+
+
+def _run_autograder(source: Path, root: Path, submission: Path) -> dict:
+    env = {
+        **os.environ,
+        "GRADER_AUTOGRADER_ROOT": str(root),
+        "GRADER_SUBMISSION_DIR": str(submission),
+        "GRADER_PYTHON": sys.executable,
+    }
+    done = subprocess.run([str(source / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
+    results = root / "results" / "results.json"
+    assert results.is_file(), done.stderr
+    payload = json.loads(results.read_text())
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(payload, json.loads(SCHEMA.read_text()))
+    return payload
+
+
+def test_the_bundle_has_what_gradescope_needs_at_its_root(bundle):
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+        config = json.loads(zf.read("gradescope.json"))
+    assert {"setup.sh", "run_autograder", "gradescope.json", "pyproject.toml", "grader/api.py"} <= names
+    assert "exercises/ex1_loss/exercise.toml" in names
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert not any(n.startswith(("solutions/", "tests/")) or "__pycache__" in n for n in names)
+    assert config["exercises"] == [1] and config["seed"] == 7 and config["feedback"] == "hint"
+
+
+def test_the_scripts_are_valid_bash(bundle, tmp_path):
+    source = _install(bundle, tmp_path)
+    for script in ("setup.sh", "run_autograder"):
+        subprocess.run(["bash", "-n", str(source / script)], check=True)
+
+
+def test_run_autograder_grades_a_solution(bundle, tmp_path):
+    source = _install(bundle, tmp_path)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "loss.py").write_text((ROOT / "solutions" / "ex1_loss" / "loss.py").read_text())
+    payload = _run_autograder(source, tmp_path, submission)
+    assert payload["score"] == 10
+    assert [t["status"] for t in payload["tests"]] == ["passed"] * 4
+    assert payload["extra_data"]["report"]["seed"] == 7
+
+
+def test_run_autograder_reports_an_empty_submission(bundle, tmp_path):
+    source = _install(bundle, tmp_path)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    payload = _run_autograder(source, tmp_path, submission)
+    assert payload["score"] == 0
+    assert "missing" in payload["output"]
