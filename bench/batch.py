@@ -5,6 +5,9 @@ that exists, each file with a comment that makes it unique, so no report is reus
 two ways, two at a time:
   naive  a fresh `grade exercise all --submission S --json` process per submission;
   batch  `grade batch DIR --out FILE --jobs 2`.
+  warm   (for reference) --jobs processes, each grading its share with one
+         long-lived `grader.api.Grader`: what a batch whose workers keep a warm
+         zygote across submissions costs.
 Prints total time, marginal seconds per submission ((T(n) - T(few)) / (n - few))
 and the ratio. Skips with a message while `grade batch` does not exist.
 
@@ -21,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _util import GRADE, ROOT, _children_cpu, machine, run, verdict
+from _util import GRADE, PY, ROOT, _children_cpu, machine, run, verdict
 
 TARGET = 10.0
 
@@ -61,6 +64,24 @@ def batch(directory: Path, out: Path, jobs: int) -> tuple[float, float]:
     return r.wall, r.cpu
 
 
+WARM_WORKER = """
+import sys
+from pathlib import Path
+from grader.api import Grader
+with Grader() as grader:
+    for path in sys.argv[1:]:
+        grader.grade(Path(path), submission_id=Path(path).name)
+"""
+
+
+def warm(subs: list[Path], jobs: int) -> tuple[float, float]:
+    cpu0, start = _children_cpu(), time.perf_counter()
+    shares = [subs[i::jobs] for i in range(jobs)]
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda share: run([PY, "-c", WARM_WORKER, *map(str, share)]), shares))
+    return time.perf_counter() - start, _children_cpu() - cpu0
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--submissions", type=int, default=40)
@@ -82,6 +103,7 @@ def main() -> None:
         results = {
             "naive": (naive(entries[: a.few], a.jobs), naive(entries, a.jobs)),
             "batch": (batch(few, root / "few.jsonl", a.jobs), batch(subs, root / "all.jsonl", a.jobs)),
+            "warm": (warm(entries[: a.few], a.jobs), warm(entries, a.jobs)),
         }
 
     n, k = a.submissions, a.few
@@ -95,6 +117,8 @@ def main() -> None:
     ratio_marginal = marginal["naive"] / marginal["batch"]
     print(f"batch is {ratio_total:.1f}× faster in total, {ratio_marginal:.1f}× per marginal submission "
           f"(target ≥ {TARGET:g}×: {verdict(ratio_total >= TARGET)})")
+    print(f"warm Graders would be {results['naive'][1][0] / results['warm'][1][0]:.1f}× faster in total, "
+          f"{marginal['naive'] / marginal['warm']:.1f}× per marginal submission")
 
 
 if __name__ == "__main__":
