@@ -102,8 +102,11 @@ class Grader:
         self.zygote = Zygote().start() if zygote and _can_fork() else None
 
     def grade(self, submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
-              submission_id: str | None = None) -> Report:
-        """Grade the student files found in `submission`: a directory, or a .zip of one."""
+              submission_id: str | None = None, limits: dict | None = None) -> Report:
+        """Grade the student files found in `submission`: a directory, or a .zip of one.
+
+        `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
+        """
         from grader.submission import SubmissionError, prepare
 
         start = time.perf_counter()
@@ -114,10 +117,10 @@ class Grader:
                 directory = prepare(Path(submission), Path(scratch))
             except SubmissionError as e:
                 raise GradingError(str(e)) from None
-            return self._grade_directory(directory, chosen, seeds, submission_id or str(submission), start)
+            return self._grade_directory(directory, chosen, seeds, submission_id or str(submission), start, limits)
 
     def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
-                         start: float) -> Report:
+                         start: float, limits: dict | None) -> Report:
         from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
         from grader.report import ExerciseResult, Report, round_score
         from grader.submission import locate, looked_for
@@ -128,7 +131,8 @@ class Grader:
             for ex in chosen:
                 found = locate(directory, ex)
                 if found is not None:
-                    sessions[ex.id] = open_session(ex, found, seeds, launcher=self.zygote)
+                    sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits,
+                                                   launcher=self.zygote)
             if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
                 _import_tensorflow()  # the references need it; this overlaps the runners' start
             results: list[ExerciseResult] = []
@@ -172,7 +176,10 @@ class Grader:
 
 
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
-          submission_id: str | None = None) -> Report:
-    """Grade the student files found in the directory `submission` (one submission, one zygote)."""
+          submission_id: str | None = None, limits: dict | None = None) -> Report:
+    """Grade the student files found in `submission` (a directory, or a .zip of one), with one zygote.
+
+    `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
+    """
     with Grader() as grader:
-        return grader.grade(submission, exercises, seed=seed, submission_id=submission_id)
+        return grader.grade(submission, exercises, seed=seed, submission_id=submission_id, limits=limits)

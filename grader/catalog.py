@@ -30,6 +30,7 @@ class Limits(_Strict):
     output_kib: int = Field(64, gt=0, description="captured stdout/stderr kept per exercise")
     file_mib: int = Field(64, gt=0, description="largest file the student's code may write")
     processes: int = Field(512, gt=0, description="processes and threads the student's code may run")
+    open_files: int = Field(256, gt=0, description="files the student's code may hold open at once")
 
 
 class Part(_Strict):

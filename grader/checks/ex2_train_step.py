@@ -13,7 +13,6 @@ from typing import NamedTuple
 import numpy as np
 
 from grader.judge.feedback import Mistake, fmt
-from grader.judge.values import Returned
 from grader.runner.client import StudentRaised
 
 COURSE_XS = [-1.0, 0.0, 1.0, 2.0, 3.0, 4.0]
@@ -49,15 +48,6 @@ def _run(w: float, b: float, xs, ys, epochs: int, lr: float) -> tuple[float, flo
         s = _step(w, b, xs, ys, lr)
         w, b = s.w, s.b
     return w, b
-
-
-def _plain(r: Returned):
-    """A probe's report as plain Python values."""
-    if r.kind in ("list", "tuple"):
-        return [_plain(i) for i in r.value]
-    if r.kind == "dict":
-        return {k: _plain(v) for k, v in r.value.items()}
-    return r.value
 
 
 def _hidden_data(rng: np.random.Generator) -> tuple[list, list, float, float]:
@@ -127,12 +117,12 @@ def _judge_step(facts: dict, w0: float, b0: float, xs, ys, lr: float, rtol: floa
 
 
 def _train(student, w0, b0, xs, ys, lr, as_tensor=True) -> dict:
-    return _plain(student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what="train()"))
+    return student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what="train()").plain()
 
 
 def _fit(student, w0, b0, xs, ys, epochs, lr, as_tensor=True) -> dict:
     try:
-        return _plain(student.probe("fit_run", w0, b0, xs, ys, epochs, lr, as_tensor, what="fit()"))
+        return student.probe("fit_run", w0, b0, xs, ys, epochs, lr, as_tensor, what="fit()").plain()
     except StudentRaised as e:
         _diagnose_replaced_variable(student, e)
         raise

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.catalog import Exercise
+from grader.catalog import Exercise, solutions_dir
 from grader.judge.plugin import CheckCollector, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
@@ -65,11 +65,19 @@ def _imports_tensorflow(path: Path) -> bool:
     return False
 
 
-def open_session(ex: Exercise, student_file: Path, seeds: Seeds, launcher: Launcher | None = None) -> RunnerSession:
-    """Start the runner for a student file (it gets ready while the judge works)."""
+def open_session(ex: Exercise, student_file: Path, seeds: Seeds, *, submission_root: Path | None = None,
+                 limits: dict | None = None, launcher: Launcher | None = None) -> RunnerSession:
+    """Start the runner for a student file (it gets ready while the judge works).
+
+    `limits` overrides the exercise's `[limits]` (tests use small ones). The runner
+    cannot see the reference solutions, the hidden checks or the submission's folder.
+    """
+    hide = (solutions_dir(), CHECKS_DIR, Path(student_file).resolve().parent,
+            *((submission_root.resolve(),) if submission_root else ()))
     session = RunnerSession(student_file, probes_file=probes_module(ex),
-                            limits=RunnerLimits(**ex.limits.model_dump()),
-                            runtime_seed=seeds.runtime_seed(ex.slug), launcher=launcher)
+                            limits=RunnerLimits(**{**ex.limits.model_dump(), **(limits or {})}),
+                            runtime_seed=seeds.runtime_seed(ex.slug), hide=hide,
+                            launcher=launcher)
     session.start()
     return session
 
@@ -99,7 +107,7 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
         status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
         return ExerciseResult(**base, status=status, score=0.0, message=e.feedback, output=session.output(),  # type: ignore[arg-type]
                               duration_s=time.perf_counter() - start,
-                              checks=_all_parts(ex, check_status, e.feedback)), [], []
+                              checks=_all_parts(ex, check_status, e.feedback)), [], list(session.notes)
 
     cache = _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {})
     collector = CheckCollector(ex, session, seeds, cache)
@@ -124,7 +132,7 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
         status = "failed"
         message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
     return ExerciseResult(**base, status=status, score=score, message=message, output=session.output(),  # type: ignore[arg-type]
-                          duration_s=time.perf_counter() - start, checks=checks), internal, collector.notes
+                          duration_s=time.perf_counter() - start, checks=checks), internal, [*session.notes, *collector.notes]
 
 
 def _run_pytest(module: Path, collector: CheckCollector) -> None:

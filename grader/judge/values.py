@@ -99,6 +99,14 @@ class Returned:
             raise AssertionError(f"{what} contains NaN or infinite values.")
         return arr
 
+    def plain(self) -> Any:
+        """The value with nested `Returned` unwrapped: lists, dicts, arrays and scalars."""
+        if self.kind in ("list", "tuple"):
+            return [i.plain() for i in self.value]
+        if self.kind == "dict":
+            return {k: v.plain() for k, v in self.value.items()}
+        return self.value
+
     def as_bytes(self, what: str) -> bytes:
         if self.kind != "bytes":
             raise AssertionError(f"Expected bytes from {what}, got {self.describe()}.")

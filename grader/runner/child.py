@@ -13,7 +13,9 @@ Responses: {"outcome": "ready" | "returned" | "raised" | "no_function", ...}
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
+import json
 import os
 import random
 import sys
@@ -22,6 +24,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protocol  # noqa: E402  (the runner's own directory, nothing else)
+import sandbox  # noqa: E402
 
 del sys.path[0]
 
@@ -77,6 +80,12 @@ def _type_name(v: object) -> str:
     return f"{mod.split('.')[0]}.{name}" if mod.split(".")[0] in ("keras", "tensorflow") else name
 
 
+def _numpy_scalar_types() -> set:
+    import numpy as np
+
+    return set(np.sctypeDict.values())
+
+
 def describe(v: object, depth: int = 0) -> dict:
     import numpy as np
 
@@ -98,7 +107,7 @@ def describe(v: object, depth: int = 0) -> dict:
         if v.dtype.kind not in "biufc" or v.nbytes > MAX_BYTES:
             return {**d, "kind": "object", "dtype": str(v.dtype)}
         return {**d, "kind": "ndarray", "value": v}
-    if isinstance(v, np.generic) and t.__module__ == "numpy":
+    if t in _numpy_scalar_types():
         arr = np.asarray(v)
         if arr.dtype.kind not in "biufc":
             return {**d, "kind": "object"}
@@ -137,7 +146,7 @@ def raised(e: BaseException, student_file: str) -> dict:
         if frame.filename == student_file:
             line, code = frame.lineno, (frame.line or "").strip()
     message = e.msg if isinstance(e, SyntaxError) else _safe_str(e)
-    return {
+    reply = {
         "outcome": "raised",
         "exc_type": type(e).__name__,
         "message": message,
@@ -145,6 +154,21 @@ def raised(e: BaseException, student_file: str) -> dict:
         "code": code[:200],
         "not_implemented": isinstance(e, NotImplementedError),
     }
+    limit = _limit_hit(e)
+    if limit:
+        reply["limit"] = limit
+    return reply
+
+
+def _limit_hit(e: BaseException) -> str | None:
+    """Which sandbox limit (if any) this exception is the symptom of."""
+    if isinstance(e, MemoryError):
+        return "memory"
+    if isinstance(e, OSError):
+        return {errno.EFBIG: "file", errno.EMFILE: "open_files", errno.EAGAIN: "processes"}.get(e.errno)
+    if isinstance(e, RuntimeError) and "can't start new thread" in _safe_str(e):
+        return "processes"
+    return None
 
 
 # -- the request loop --------------------------------------------------------
@@ -168,7 +192,8 @@ def _load(path: str, name: str):
     return module
 
 
-def serve(req_fd: int, resp_fd: int, student_file: str, probes_file: str | None, seed: int) -> None:
+def serve(req_fd: int, resp_fd: int, student_file: str, probes_file: str | None, seed: int,
+          limits: dict | None = None) -> None:
     reader = protocol.Reader(req_fd)
 
     def send(msg: dict) -> None:
@@ -185,14 +210,15 @@ def serve(req_fd: int, resp_fd: int, student_file: str, probes_file: str | None,
                                              "line": None, "code": "", "not_implemented": False})
 
     name = os.path.splitext(os.path.basename(student_file))[0]
-    send({"outcome": "prepared"})  # the import clock starts now, not while TensorFlow loads
+    probes = _load(probes_file, "_grader_probes") if probes_file else None
+    notes = sandbox.enter(limits, keep_fds=(req_fd, resp_fd), needed=_needed_paths(student_file)) if limits else []
+    send({"outcome": "prepared", "notes": notes})  # the import clock starts now, not while TensorFlow loads
     _set_seeds(seed)
     try:
         module = _load(student_file, name)
     except BaseException as e:  # noqa: BLE001  (student code: anything can come out)
         send(raised(e, student_file))
         return
-    probes = _load(probes_file, "_grader_probes") if probes_file else None
     send({"outcome": "ready", "functions": sorted(k for k, v in vars(module).items() if callable(v))})
 
     while True:
@@ -223,6 +249,16 @@ def serve(req_fd: int, resp_fd: int, student_file: str, probes_file: str | None,
         send(reply)
 
 
+def _needed_paths(student_file: str) -> tuple[str, ...]:
+    """What the runner still reads once the sandbox is up: never hidden, and must stay readable."""
+    import numpy
+
+    paths = [student_file, os.path.dirname(os.path.abspath(__file__)), os.path.dirname(numpy.__file__)]
+    if _tf is not None:
+        paths.append(os.path.dirname(_tf.__file__))
+    return tuple(paths)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--req-fd", type=int, required=True)
@@ -230,9 +266,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--student", required=True)
     p.add_argument("--probes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limits", type=json.loads, help="JSON: the sandbox's limits (see sandbox.enter)")
     a = p.parse_args(argv)
     _quiet_tensorflow()
-    serve(a.req_fd, a.resp_fd, a.student, a.probes, a.seed)
+    serve(a.req_fd, a.resp_fd, a.student, a.probes, a.seed, a.limits)
     # Leave without running student atexit handlers or flushing into a closed pipe.
     os._exit(0)
 

@@ -8,12 +8,15 @@ Nothing here imports the judge.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,6 +35,7 @@ _LOG_NOISE = re.compile(
     rb"|.*This TensorFlow binary is optimized to use available CPU instructions.*)\r?$"
 )
 PREPARE_SECONDS = 120.0  # importing TensorFlow, cold, on a loaded machine
+WATCH_EVERY = 0.2  # seconds between two looks at the runner's memory and process count
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class RunnerLimits:
     output_kib: int = 64
     file_mib: int = 64
     processes: int = 512
+    open_files: int = 256
+
+    def memory_words(self) -> str:
+        mib = self.memory_mib
+        return f"{mib / 1024:g} GiB" if mib % 256 == 0 and mib >= 1024 else f"{mib} MiB"
 
 
 class StudentError(Exception):
@@ -118,14 +127,20 @@ class RunnerSession:
     """One student file in one runner child (restarted after a crash or timeout)."""
 
     def __init__(self, student_file: Path, *, probes_file: Path | None = None,
-                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0, launcher: Launcher | None = None):
+                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0, hide: tuple[Path, ...] = (),
+                 launcher: Launcher | None = None):
         self.student_file = Path(student_file)
         self.launcher = launcher or Spawn()  # or a warm launch.Zygote
         self.probes_file = probes_file
         self.limits = limits
         self.runtime_seed = runtime_seed
+        self.hide = tuple(str(p) for p in hide)
         self.file_name = self.student_file.name
         self._tmp = Path(tempfile.mkdtemp(prefix="grader-run-"))
+        self._tmp.chmod(0o711)  # the runner may run as its own uid: it must reach its work dir
+        self._uid = _session_uid()
+        self._watchdog: Watchdog | None = None
+        _protect_judge()
         self._proc: Process | None = None
         self._output = _Output(limits.output_kib * 1024)
         self._drainers: list[threading.Thread] = []
@@ -148,6 +163,7 @@ class RunnerSession:
                 "--student", str(work / self.file_name), "--seed", str(self.runtime_seed)]
         if self.probes_file:
             argv += ["--probes", str(self.probes_file)]
+        argv += ["--limits", json.dumps(self._sandbox_limits())]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(work),
@@ -163,6 +179,7 @@ class RunnerSession:
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._req_w, self._reader = req_w, protocol.Reader(resp_r)
+        self._watchdog = None  # set once the runner says it is prepared: a zygote forks it only when warm
         t = threading.Thread(target=self._output.drain, args=(out_r,), daemon=True)
         t.start()
         self._drainers.append(t)
@@ -172,12 +189,28 @@ class RunnerSession:
         """Wait for the student's module to import; raise StudentError if it does not."""
         if not self._started:
             self.start()
-        self._receive(PREPARE_SECONDS, what="starting Python and TensorFlow")
+        first = len(self._drainers) == 1
+        prepare = PREPARE_SECONDS if first else min(PREPARE_SECONDS, self._deadline - time.monotonic())
+        prepared = self._receive(prepare, what="starting Python and TensorFlow" if first else "restarting the runner")
+        if self._proc is not None and self._proc.pid is not None:  # before any student code runs
+            self._watchdog = Watchdog(self._proc.pid, self._uid)
+        if first:  # the exercise's clock starts with the student's code, not with TensorFlow's first import
+            self._deadline = time.monotonic() + self.limits.exercise_seconds
+        notes = prepared.get("notes")
+        if type(notes) is list:
+            self.notes += [str(n)[:500] for n in notes if str(n)[:500] not in self.notes]
         reply = self._receive(self._call_budget(), what=f"importing {self.file_name}")
         if reply.get("outcome") != "ready":
             raise self._error(reply, phase="import", what=f"importing {self.file_name}")
-        self.functions = reply.get("functions", [])
+        functions = reply.get("functions", [])
+        self.functions = [f for f in functions if type(f) is str] if type(functions) is list else []
         return self.functions
+
+    def _sandbox_limits(self) -> dict:
+        """What the child's sandbox.enter() applies to itself."""
+        lim = self.limits
+        return {"memory_mib": lim.memory_mib, "file_mib": lim.file_mib, "open_files": lim.open_files,
+                "processes": lim.processes, "uid": self._uid, "hide": list(self.hide)}
 
     def close(self) -> None:
         """Stop the child and collect all it printed; `output()` stays readable."""
@@ -207,6 +240,9 @@ class RunnerSession:
     def _request(self, req: dict, what: str) -> dict:
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
+            if self._deadline <= time.monotonic():
+                raise StudentTimeout(f"The exercise's time limit ({self.limits.exercise_seconds:g} s) was used up "
+                                     f"before {what} could run.")
             self.start()
             self.wait_ready()
         try:
@@ -216,7 +252,7 @@ class RunnerSession:
         reply = self._receive(self._call_budget(), what=what)
         outcome = reply.get("outcome")
         if outcome == "returned":
-            return reply["value"]
+            return reply.get("value")
         if outcome == "no_function":
             raise MissingFunction(f"Your {self.file_name} has no function `{reply.get('function')}`: "
                                   "keep the function names and signatures of the stub.")
@@ -232,17 +268,23 @@ class RunnerSession:
                                  f"before {what} could run.")
         end = time.monotonic() + seconds
         while True:
-            ok, msg = self._reader.take()
-            if ok:
-                if type(msg) is not dict:
+            try:
+                ok, msg = self._reader.take()
+                if ok and type(msg) is not dict:
                     raise protocol.ProtocolError("reply is not a message")
+            except protocol.ProtocolError as e:
+                self._kill()  # the channel is out of step: only a fresh runner can be trusted again
+                raise StudentCrashed(f"Your code interfered with the grader's channel to the runner while {what} "
+                                     f"({e}); a graded function must only return its result.") from None
+            if ok:
                 return msg
             left = end - time.monotonic()
             if left <= 0:
                 self._kill()
                 raise StudentTimeout(f"Your code did not finish {what} within {seconds:.3g} s; "
                                      "look for a loop that never ends or work that grows too fast.")
-            ready, _, _ = select.select([self._reader.fd], [], [], min(left, 0.5))
+            self._watch(what)
+            ready, _, _ = select.select([self._reader.fd], [], [], min(left, WATCH_EVERY))
             if ready:
                 chunk = os.read(self._reader.fd, 1 << 20)
                 if not chunk:
@@ -261,20 +303,45 @@ class RunnerSession:
             feedback = f"Python cannot read your {self.file_name}: {exc}: {msg}{where}."
         elif exc == "SystemExit":
             feedback = f"Your code called exit() ({msg or 'no code'}) while {what}{where}; a graded function must return a value."
-        elif exc == "MemoryError":
-            return LimitExceeded(f"Your code ran out of memory while {what}{where} "
-                                 f"(the limit is {self.limits.memory_mib} MiB).")
+        elif reply.get("limit") in self._LIMIT_WORDS:
+            return LimitExceeded(self._limit_words(str(reply["limit"]), what + where, exc, msg))
         else:
             feedback = f"Your code raised {exc}: {msg} while {what}{where}."
         return StudentRaised(feedback, exc, msg, reply.get("line"), phase)
 
+    _LIMIT_WORDS = {
+        "memory": "used more than {memory} of memory",
+        "processes": "started more than {processes} processes or threads",
+        "file": "wrote a file larger than {file_mib} MiB",
+        "open_files": "opened more than {open_files} files at once",
+    }
+
+    def _limit_words(self, limit: str, what: str, exc: str = "", msg: str = "") -> str:
+        lim = self.limits
+        did = self._LIMIT_WORDS[limit].format(memory=lim.memory_words(), processes=lim.processes,
+                                              file_mib=lim.file_mib, open_files=lim.open_files)
+        cause = f" ({exc}: {msg})" if exc else ""
+        return f"Your code {did} while {what}{cause}: that is over this exercise's limit."
+
+    def _watch(self, what: str) -> None:
+        """Kill the runner when its process tree goes over the memory or process limit."""
+        if self._watchdog is None or not self._watchdog.due():
+            return
+        over = self._watchdog.over(self.limits)
+        if over:
+            self._kill()
+            raise LimitExceeded(self._limit_words(over, what))
+
     def _died(self, what: str) -> StudentError:
-        code = self._proc.wait(timeout=5) if self._proc else None
+        try:
+            code = self._proc.wait(timeout=5) if self._proc else None
+        except subprocess.TimeoutExpired:
+            code = None
         self._kill()
         if code is not None and code < 0:
             sig = signal.Signals(-code).name
             if -code == signal.SIGXFSZ:
-                return LimitExceeded(f"Your code wrote a file larger than {self.limits.file_mib} MiB while {what}.")
+                return LimitExceeded(self._limit_words("file", what))
             return StudentCrashed(f"The process running your code was killed by {sig} while {what}.")
         return StudentCrashed(f"Your code ended the Python process (exit code {code}) while {what}; "
                               "a graded function must return, not call os._exit() or exit().")
@@ -283,6 +350,8 @@ class RunnerSession:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if self._watchdog is not None:
+            self._watchdog.kill_all()
         try:
             if proc.pid is not None:  # None: a zygote that could not fork it
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -292,8 +361,160 @@ class RunnerSession:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self._watchdog is not None:
+            self._watchdog.kill_all()  # anything forked while the runner was dying
         for fd in (self._req_w, self._reader.fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
+
+
+# -- judge-side watching and cleaning up -------------------------------------
+
+
+def _session_uid() -> int | None:
+    """An unprivileged uid of this session's own, when the judge is root and can switch to it."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return None
+    return 1_500_000_000 + secrets.randbelow(500_000_000)
+
+
+def _protect_judge() -> None:
+    """Make the judge's /proc files (environ: the secret seed) unreadable by same-uid runners."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+        except (OSError, AttributeError):
+            pass
+
+
+@dataclass
+class _Proc:
+    pid: int
+    state: bytes
+    ppid: int
+    threads: int
+    start: int
+
+
+def _read_proc(pid: int) -> _Proc | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2 :].split()
+    try:
+        return _Proc(pid, fields[0], int(fields[1]), int(fields[17]), int(fields[19]))
+    except (IndexError, ValueError):
+        return None
+
+
+class Watchdog:
+    """The runner's process tree: everything it started, kept track of until it is killed.
+
+    A process belongs to the session when it descends from the runner (the
+    runner is a child subreaper, so orphans stay below it), was seen below it
+    before (same start time: never a reused pid), or runs as the session's own
+    uid. Memory is the sum of the proportional anonymous and shared memory
+    (PSS) over the tree; processes are counted as threads. Zombies are neither.
+    """
+
+    def __init__(self, root: int, uid: int | None):
+        self.uid = uid
+        self.known: dict[int, int] = {}  # pid -> start time
+        p = _read_proc(root)
+        if p is not None:
+            self.known[root] = p.start
+        self._next = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + WATCH_EVERY
+        return True
+
+    def members(self, *, by_uid: bool = True) -> list[_Proc]:
+        if not os.path.isdir("/proc"):
+            return []
+        procs = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                p = _read_proc(int(name))
+                if p is not None:
+                    procs[p.pid] = p
+        children: dict[int, list[int]] = {}
+        for p in procs.values():
+            children.setdefault(p.ppid, []).append(p.pid)
+        todo = [p.pid for p in procs.values() if self.known.get(p.pid) == p.start]
+        found: set[int] = set()
+        if by_uid and self.uid is not None:
+            todo += [pid for pid in procs if _owner(pid) == self.uid]
+        while todo:
+            pid = todo.pop()
+            if pid in found or pid not in procs:
+                continue
+            found.add(pid)
+            todo += children.get(pid, [])
+        for pid in found:
+            self.known[pid] = procs[pid].start
+        return [procs[pid] for pid in found if procs[pid].state != b"Z"]
+
+    def over(self, limits: RunnerLimits) -> str | None:
+        """Which limit the tree is over right now, if any."""
+        members = self.members(by_uid=False)  # cheaper; the subreaper keeps orphans in the tree
+        if sum(p.threads for p in members) > limits.processes:
+            return "processes"
+        if sum(_memory_kib(p.pid) for p in members) > limits.memory_mib * 1024:
+            return "memory"
+        return None
+
+    def kill_all(self) -> None:
+        """SIGKILL the whole tree, until nothing is left of it (a fork bomb may race a few rounds)."""
+        for _ in range(20):
+            members = [p for p in self.members() if p.pid != os.getpid()]
+            if not members:
+                return
+            if self.uid is not None:
+                _kill_uid(self.uid)
+            for p in members:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+
+
+def _owner(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def _memory_kib(pid: int) -> int:
+    """The process's share of anonymous and shared memory (PSS: forked copies are not counted twice)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith((b"Pss_Anon:", b"Pss_Shmem:")))
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith(b"RssAnon:"))
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _kill_uid(uid: int) -> None:
+    """kill(-1, SIGKILL) as the session's uid: every process it owns, wherever it was reparented."""
+    try:
+        subprocess.run([sys.executable, "-I", "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"],
+                       user=uid, group=uid, extra_groups=[], env={}, cwd="/", timeout=10,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        pass

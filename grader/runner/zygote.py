@@ -41,7 +41,14 @@ import child  # noqa: E402  (the runner's own directory, nothing else)
 del sys.path[0]
 
 MAX_PACKET = 1 << 20
-_PR_SET_PDEATHSIG = 1
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE = 1, 4
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _send(sock: socket.socket, msg: dict) -> None:
@@ -57,10 +64,8 @@ def _become_runner(req: dict, output_fd: int, fds: list[int], imported_env: dict
     os.setsid()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    try:  # if the zygote dies, so do its runners
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # if the zygote dies, so do its runners
+    _prctl(_PR_SET_DUMPABLE, 1)  # as a spawned runner is: the judge's watchdog reads its /proc files
     targets = [int(t) for t in req["fds"]]
     # Move what we were given above every target number, then put it in place.
     floor = max([*targets, 2]) + 1
@@ -158,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--control-fd", type=int, required=True)
     a = p.parse_args(argv)
+    # Runners of the same uid must not read or ptrace the zygote: it forks every other runner.
+    _prctl(_PR_SET_DUMPABLE, 0)
     sock = socket.socket(fileno=a.control_fd)
     before = dict(os.environ)
     child._quiet_tensorflow()

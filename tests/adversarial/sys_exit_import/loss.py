@@ -1,0 +1,4 @@
+"""Exits cleanly while being imported."""
+import sys
+
+sys.exit(0)
