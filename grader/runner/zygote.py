@@ -29,6 +29,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -172,10 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     # Everything imported so far lives as long as the zygote and its children: keep it out
     # of their garbage collections (faster, and fewer copy-on-write pages per child).
     gc.freeze()
+    home = os.getcwd()
     try:
         serve(sock, imported_env)
     except (BrokenPipeError, ConnectionResetError):
         pass
+    if os.path.basename(home).startswith("grader-zygote-"):  # the judge may have died without cleaning up
+        shutil.rmtree(home, ignore_errors=True)
     os._exit(0)
 
 
