@@ -1,20 +1,37 @@
-"""The grading API: a submission in, a `Report` out. The CLI and batch call this."""
+"""The grading API: a submission in, a `Report` out. The CLI and batch call this.
+
+`grade()` grades one submission. `Grader` grades many: it keeps a warm zygote (a
+process that has imported TensorFlow once and forks a runner per exercise) and the
+judge's own imports across submissions:
+
+    with Grader() as grader:
+        for path in submissions:
+            report = grader.grade(path, submission_id=path.name)
+
+Importing this module is cheap (standard library only), so a caller can start a
+`Grader` first and let TensorFlow load in the zygote while the rest is imported.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader import __version__, catalog
-from grader.judge.exercise import judge_exercise, missing_result, open_session
-from grader.judge.plugin import Seeds
-from grader.report import Environment, ExerciseResult, Report, round_score
-from grader.submission import SubmissionError, locate, looked_for, prepare
+from grader import __version__
+from grader.runner.launch import Zygote
+
+if TYPE_CHECKING:
+    from grader import catalog
+    from grader.judge.plugin import Seeds
+    from grader.report import Environment, Report
 
 
 class GradingError(Exception):
@@ -22,6 +39,9 @@ class GradingError(Exception):
 
 
 def resolve_seeds(seed: int | None = None) -> Seeds:
+    from grader import catalog
+    from grader.judge.plugin import Seeds
+
     course = catalog.course()
     secret = os.environ.get(course.secret_seed_env)
     if secret is not None:
@@ -33,6 +53,8 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
 
 
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
+    from grader import catalog
+
     if not exercises:
         return list(catalog.exercises())
     try:
@@ -42,6 +64,8 @@ def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
 
 
 def environment(notes: Sequence[str] = ()) -> Environment:
+    from grader.report import Environment
+
     try:
         tf = metadata.version("tensorflow")
     except metadata.PackageNotFoundError:
@@ -51,66 +75,111 @@ def environment(notes: Sequence[str] = ()) -> Environment:
 
 
 def _import_tensorflow() -> None:
+    if "tensorflow" in sys.modules:
+        return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         import tensorflow  # noqa: F401
     except ImportError:
-        pass
+        return
+    # TensorFlow's modules stay for the life of the process: keep them out of every later
+    # garbage collection (each full collection would otherwise walk them, ~0.3 s).
+    gc.freeze()
+
+
+def _can_fork() -> bool:
+    return sys.platform == "linux" and os.environ.get("GRADER_NO_ZYGOTE", "") in ("", "0")
+
+
+class Grader:
+    """Grades submissions with one warm zygote for all their runners.
+
+    The zygote starts with the `Grader` (TensorFlow loads there meanwhile) and ends with
+    `close()`. Without fork (not Linux, or `GRADER_NO_ZYGOTE=1`) each runner is spawned.
+    """
+
+    def __init__(self, *, zygote: bool = True) -> None:
+        self.zygote = Zygote().start() if zygote and _can_fork() else None
+
+    def grade(self, submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
+              submission_id: str | None = None, limits: dict | None = None) -> Report:
+        """Grade the student files found in `submission`: a directory, or a .zip of one.
+
+        `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
+        """
+        from grader.submission import SubmissionError, prepare
+
+        start = time.perf_counter()
+        chosen = select(exercises)
+        seeds = resolve_seeds(seed)
+        with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
+            try:
+                directory = prepare(Path(submission), Path(scratch))
+            except SubmissionError as e:
+                raise GradingError(str(e)) from None
+            return self._grade_directory(directory, chosen, seeds, submission_id or str(submission), start, limits)
+
+    def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
+                         start: float, limits: dict | None) -> Report:
+        from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.report import ExerciseResult, Report, round_score
+        from grader.submission import locate, looked_for
+
+        # Start every runner first: each gets ready while earlier exercises are judged.
+        sessions = {}
+        try:
+            for ex in chosen:
+                found = locate(directory, ex)
+                if found is not None:
+                    sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits,
+                                                   launcher=self.zygote)
+            if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
+                _import_tensorflow()  # the references need it; this overlaps the runners' start
+            results: list[ExerciseResult] = []
+            internal: list[str] = []
+            notes: list[str] = []
+            for ex in chosen:
+                if ex.id not in sessions:
+                    results.append(missing_result(ex, looked_for(ex)))
+                    continue
+                result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
+                results.append(result)
+                internal += errors
+                notes += ex_notes
+                sessions.pop(ex.id).close()
+        finally:
+            for s in sessions.values():
+                s.close()
+
+        return Report(
+            submission=submission_id,
+            score=round_score(sum(r.score for r in results)),
+            max_score=round_score(sum(r.max_score for r in results)),
+            seed=seeds.seed,
+            secret_seed=seeds.secret is not None,
+            grader_version=__version__,
+            duration_s=round(time.perf_counter() - start, 3),
+            exercises=results,
+            environment=environment(notes),
+            grader_errors=len(internal),
+        )
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def grade(submission: Path, exercises: Sequence[int | str] | None = None, seed: int | None = None,
           submission_id: str | None = None, limits: dict | None = None) -> Report:
-    """Grade the student files found in `submission`: a directory, or a .zip of one.
+    """Grade the student files found in `submission` (a directory, or a .zip of one), with one zygote.
 
     `limits` overrides every exercise's `[limits]` (keys of `catalog.Limits`).
     """
-    start = time.perf_counter()
-    chosen = select(exercises)
-    seeds = resolve_seeds(seed)
-    with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch:
-        try:
-            directory = prepare(Path(submission), Path(scratch))
-        except SubmissionError as e:
-            raise GradingError(str(e)) from None
-        return _grade_directory(directory, chosen, seeds, submission_id or str(submission), start, limits)
-
-
-def _grade_directory(directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
-                     start: float, limits: dict | None) -> Report:
-    # Start every runner first: each imports TensorFlow while earlier exercises are judged.
-    sessions = {}
-    try:
-        for ex in chosen:
-            found = locate(directory, ex)
-            if found is not None:
-                sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits)
-        if sessions:
-            _import_tensorflow()  # the references need it; this overlaps the runners' own import
-        results: list[ExerciseResult] = []
-        internal: list[str] = []
-        notes: list[str] = []
-        for ex in chosen:
-            if ex.id not in sessions:
-                results.append(missing_result(ex, looked_for(ex)))
-                continue
-            result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
-            results.append(result)
-            internal += errors
-            notes += ex_notes
-            sessions.pop(ex.id).close()
-    finally:
-        for s in sessions.values():
-            s.close()
-
-    return Report(
-        submission=submission_id,
-        score=round_score(sum(r.score for r in results)),
-        max_score=round_score(sum(r.max_score for r in results)),
-        seed=seeds.seed,
-        secret_seed=seeds.secret is not None,
-        grader_version=__version__,
-        duration_s=round(time.perf_counter() - start, 3),
-        exercises=results,
-        environment=environment(notes),
-        grader_errors=len(internal),
-    )
+    with Grader() as grader:
+        return grader.grade(submission, exercises, seed=seed, submission_id=submission_id, limits=limits)

@@ -1,7 +1,8 @@
 """The `grade` command line. It parses, calls the grading API, and renders.
 
 Imports are lazy: `grade hint`, `grade list` and `grade --help` never load
-TensorFlow, NumPy or pytest.
+TensorFlow, NumPy or pytest, and a grading command starts the runners' zygote
+(which loads TensorFlow, the longest step) before it imports anything else.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from grader import catalog, state
+if TYPE_CHECKING:
+    from grader import catalog
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Grade TinyML exercises: hidden checks against real Keras and TFLite references.")
@@ -33,6 +35,8 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _catalog_or_exit() -> tuple[catalog.Exercise, ...]:
+    from grader import catalog
+
     try:
         return catalog.exercises()
     except catalog.CatalogError as e:
@@ -40,6 +44,8 @@ def _catalog_or_exit() -> tuple[catalog.Exercise, ...]:
 
 
 def _exercise_or_exit(ref: str) -> catalog.Exercise:
+    from grader import catalog
+
     _catalog_or_exit()
     try:
         return catalog.exercise(ref)
@@ -48,6 +54,8 @@ def _exercise_or_exit(ref: str) -> catalog.Exercise:
 
 
 def _default_submission() -> Path:
+    from grader import catalog
+
     here = Path.cwd() / "exercises"
     return here if here.is_dir() else catalog.exercises_dir()
 
@@ -75,15 +83,22 @@ def exercise(
     seed: SeedOpt = None,
 ) -> None:
     """Grade one exercise, or all of them."""
-    exercises = [] if which == "all" else [_exercise_or_exit(which).id]
-    if which == "all":
-        _catalog_or_exit()
-    path = submission or _default_submission()
-    from grader import api, render
+    from grader import api
+
+    with api.Grader() as grader:  # first: the runners' TensorFlow loads while the rest is imported
+        exercises = [] if which == "all" else [_exercise_or_exit(which).id]
+        if which == "all":
+            _catalog_or_exit()
+        report = _grade_or_exit(grader, submission or _default_submission(), exercises, seed)
+    raise typer.Exit(_show(report, json_out, record=submission is None))
+
+
+def _grade_or_exit(grader, path: Path, exercises: list[int], seed: int | None):
+    from grader import api
 
     try:
         with _stdout_to_stderr():
-            report = api.grade(path, exercises, seed=seed)
+            return grader.grade(path, exercises, seed=seed)
     except api.GradingError as e:
         raise _fail(str(e)) from None
     except Exception as e:  # the grader's own failure: say so, exit 3
@@ -92,17 +107,22 @@ def exercise(
         traceback.print_exc()
         raise _fail(f"the grader itself failed: {type(e).__name__}: {e}", EXIT_GRADER) from None
 
+
+def _show(report, json_out: bool, record: bool) -> int:
+    """Print the report, record it as the last local result; return the exit code."""
+    from grader import render, state
+
     typer.echo(render.to_json(report) if json_out else render.to_text(report))
-    if submission is None:
+    if record:
         st = state.load()
         when = datetime.now(timezone.utc).isoformat(timespec="seconds")
         for ex in report.exercises:
             state.record_result(st, ex.slug, ex.score, ex.max_score, ex.status, when)
         state.save(st)
     if report.grader_errors:
-        raise typer.Exit(EXIT_GRADER)
+        return EXIT_GRADER
     passed = all(c.status == "passed" for ex in report.exercises for c in ex.checks)
-    raise typer.Exit(EXIT_PASSED if passed else EXIT_FAILED)
+    return EXIT_PASSED if passed else EXIT_FAILED
 
 
 @app.command()
@@ -111,6 +131,8 @@ def hint(
     level: Annotated[Optional[int], typer.Option("--level", "-l", help="Show hint K (1 = gentlest).", min=1)] = None,
 ) -> None:
     """Show the next hint for an exercise (each call reveals one more)."""
+    from grader import state
+
     ex = _exercise_or_exit(which)
     st = state.load()
     seen = state.hints_seen(st, ex.slug)
@@ -131,6 +153,8 @@ def hint(
 def list_(
 ) -> None:
     """List the exercises, their points and your last result."""
+    from grader import state
+
     results = state.load().get("results", {})
     typer.echo(f"{'#':<3}{'exercise':<44}{'points':>7}   last result")
     for ex in _catalog_or_exit():
@@ -138,6 +162,51 @@ def list_(
         shown = (f"{last['score']:g}/{last['max_score']:g} {last['status'].replace('_', ' ')} ({last['when']})"
                  if isinstance(last, dict) and {"score", "max_score", "status", "when"} <= last.keys() else "not graded yet")
         typer.echo(f"{ex.id:<3}{ex.title[:42]:<44}{ex.max_score:>7g}   {shown}")
+
+
+def _saved_state(paths: list[Path]) -> tuple:
+    """What changes when a file is saved (in place or by rename)."""
+    found = []
+    for p in paths:
+        try:
+            st = p.stat()
+            found.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            found.append((str(p), None))
+    return tuple(found)
+
+
+@app.command()
+def watch(
+    which: Annotated[str, typer.Argument(help="Exercise number (1-5) or slug.")],
+    submission: SubmissionOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Re-grade an exercise each time you save its file (Ctrl-C to stop)."""
+    import time
+
+    from grader import api
+
+    with api.Grader() as grader:  # one warm zygote for every re-grade
+        ex = _exercise_or_exit(which)
+        directory = submission or _default_submission()
+        watched = [directory / ex.slug / ex.file, directory / ex.file]
+        typer.echo(f"Watching {' and '.join(str(p) for p in watched)}: save to re-grade, Ctrl-C to stop.", err=True)
+        last = None
+        while True:
+            now = _saved_state(watched)
+            if now == last:
+                time.sleep(0.1)
+                continue
+            noticed = time.perf_counter()
+            time.sleep(0.05)  # let the editor finish writing
+            if _saved_state(watched) != now:
+                continue
+            last = now
+            report = _grade_or_exit(grader, directory, [ex.id], seed)
+            _show(report, json_out=False, record=submission is None)
+            typer.echo(f"── graded in {time.perf_counter() - noticed:.2f} s after the save was seen; "
+                       "waiting for the next save ──", err=True)
 
 
 @app.command()

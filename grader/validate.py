@@ -38,10 +38,11 @@ def validate(exercises: Sequence[catalog.Exercise], log: Callable[[str], None] =
     if problems:
         return problems
     ids = [ex.id for ex in exercises]
-    log("grading the solutions...")
-    solutions = api.grade(catalog.solutions_dir(), ids, submission_id="solutions")
-    log("grading the stubs...")
-    stubs = api.grade(catalog.exercises_dir(), ids, submission_id="stubs")
+    with api.Grader() as grader:
+        log("grading the solutions...")
+        solutions = grader.grade(catalog.solutions_dir(), ids, submission_id="solutions")
+        log("grading the stubs...")
+        stubs = grader.grade(catalog.exercises_dir(), ids, submission_id="stubs")
     for sol, stub in zip(solutions.exercises, stubs.exercises):
         if sol.status != "passed" or sol.score != sol.max_score:
             failing = [f"{c.id} ({c.message})" for c in sol.checks if c.status != "passed"] or [sol.message]

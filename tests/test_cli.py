@@ -97,7 +97,7 @@ def test_a_grader_failure_exits_3(monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(api, "grade", broken)
+    monkeypatch.setattr(api.Grader, "grade", broken)  # the CLI grades through a Grader
     out = CliRunner().invoke(app, ["exercise", "1", "--submission", str(ROOT / "solutions")])
     assert out.exit_code == 3
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import os
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from grader.catalog import Exercise, solutions_dir
 from grader.judge.plugin import CheckCollector, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
+from grader.runner.launch import Launcher
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 PROBES_DIR = Path(__file__).resolve().parent.parent / "runner" / "probes"
@@ -32,9 +35,39 @@ def probes_module(ex: Exercise) -> Path | None:
     return p if p.exists() else None
 
 
+def needs_tensorflow(ex: Exercise) -> bool:
+    """Whether the exercise's checks import TensorFlow or Keras in the judge.
+
+    Read from the source (the check module and the grader modules it imports), so the
+    judge can start that 3-second import early, overlapping the runner's, or skip it.
+    """
+    return _imports_tensorflow(check_module(ex))
+
+
+@cache
+def _imports_tensorflow(path: Path) -> bool:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True  # cannot tell: assume so
+    root = CHECKS_DIR.parent.parent
+    for node in ast.walk(tree):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+        for name in names:
+            if name.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+                return True
+            if name.startswith("grader."):
+                module = root.joinpath(*name.split("."))
+                for candidate in (module.with_suffix(".py"), module / "__init__.py"):
+                    if candidate.is_file() and _imports_tensorflow(candidate):
+                        return True
+    return False
+
+
 def open_session(ex: Exercise, student_file: Path, seeds: Seeds, *, submission_root: Path | None = None,
-                 limits: dict | None = None) -> RunnerSession:
-    """Start the runner for a student file (it imports TensorFlow while the judge works).
+                 limits: dict | None = None, launcher: Launcher | None = None) -> RunnerSession:
+    """Start the runner for a student file (it gets ready while the judge works).
 
     `limits` overrides the exercise's `[limits]` (tests use small ones). The runner
     cannot see the reference solutions, the hidden checks or the submission's folder.
@@ -43,7 +76,8 @@ def open_session(ex: Exercise, student_file: Path, seeds: Seeds, *, submission_r
             *((submission_root.resolve(),) if submission_root else ()))
     session = RunnerSession(student_file, probes_file=probes_module(ex),
                             limits=RunnerLimits(**{**ex.limits.model_dump(), **(limits or {})}),
-                            runtime_seed=seeds.runtime_seed(ex.slug), hide=hide)
+                            runtime_seed=seeds.runtime_seed(ex.slug), hide=hide,
+                            launcher=launcher)
     session.start()
     return session
 
@@ -104,7 +138,9 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
 def _run_pytest(module: Path, collector: CheckCollector) -> None:
     args = [
         str(module), "--assert=plain", "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
-        "-p", "no:warnings", "-p", "no:logging", "--capture=no", "-c", os.devnull, "--rootdir", str(module.parent),
+        "-p", "no:warnings", "-p", "no:logging",
+        # Both would gc.collect() five times per run: seconds, with TensorFlow's heap loaded.
+        "-p", "no:unraisableexception", "-p", "no:threadexception", "--capture=no", "-c", os.devnull, "--rootdir", str(module.parent),
         "-o", "python_functions=check_*", "-o", "python_files=*.py", "--import-mode=importlib",
     ]
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.runner import protocol
+from grader.runner.launch import Launcher, Process, Spawn
 
-CHILD = Path(__file__).with_name("child.py")
 # TensorFlow's start-up chatter on stderr: dropped from what the student is shown.
 _LOG_NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -127,8 +127,10 @@ class RunnerSession:
     """One student file in one runner child (restarted after a crash or timeout)."""
 
     def __init__(self, student_file: Path, *, probes_file: Path | None = None,
-                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0, hide: tuple[Path, ...] = ()):
+                 limits: RunnerLimits = RunnerLimits(), runtime_seed: int = 0, hide: tuple[Path, ...] = (),
+                 launcher: Launcher | None = None):
         self.student_file = Path(student_file)
+        self.launcher = launcher or Spawn()  # or a warm launch.Zygote
         self.probes_file = probes_file
         self.limits = limits
         self.runtime_seed = runtime_seed
@@ -139,7 +141,7 @@ class RunnerSession:
         self._uid = _session_uid()
         self._watchdog: Watchdog | None = None
         _protect_judge()
-        self._proc: subprocess.Popen | None = None
+        self._proc: Process | None = None
         self._output = _Output(limits.output_kib * 1024)
         self._drainers: list[threading.Thread] = []
         self._deadline = time.monotonic() + limits.exercise_seconds
@@ -157,11 +159,11 @@ class RunnerSession:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        cmd = [sys.executable, "-I", str(CHILD), "--req-fd", str(req_r), "--resp-fd", str(resp_w),
-               "--student", str(work / self.file_name), "--seed", str(self.runtime_seed)]
+        argv = ["--req-fd", str(req_r), "--resp-fd", str(resp_w),
+                "--student", str(work / self.file_name), "--seed", str(self.runtime_seed)]
         if self.probes_file:
-            cmd += ["--probes", str(self.probes_file)]
-        cmd += ["--limits", json.dumps(self._sandbox_limits())]
+            argv += ["--probes", str(self.probes_file)]
+        argv += ["--limits", json.dumps(self._sandbox_limits())]
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(work),
@@ -173,14 +175,11 @@ class RunnerSession:
             "KERAS_HOME": str(work / ".keras"),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        self._proc = subprocess.Popen(
-            cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-            pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True,
-        )
+        self._proc = self.launcher.launch(argv, cwd=work, env=env, output_fd=out_w, pass_fds=(req_r, resp_w))
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self._req_w, self._reader = req_w, protocol.Reader(resp_r)
-        self._watchdog = Watchdog(self._proc.pid, self._uid)
+        self._watchdog = None  # set once the runner says it is prepared: a zygote forks it only when warm
         t = threading.Thread(target=self._output.drain, args=(out_r,), daemon=True)
         t.start()
         self._drainers.append(t)
@@ -193,6 +192,8 @@ class RunnerSession:
         first = len(self._drainers) == 1
         prepare = PREPARE_SECONDS if first else min(PREPARE_SECONDS, self._deadline - time.monotonic())
         prepared = self._receive(prepare, what="starting Python and TensorFlow" if first else "restarting the runner")
+        if self._proc is not None and self._proc.pid is not None:  # before any student code runs
+            self._watchdog = Watchdog(self._proc.pid, self._uid)
         if first:  # the exercise's clock starts with the student's code, not with TensorFlow's first import
             self._deadline = time.monotonic() + self.limits.exercise_seconds
         notes = prepared.get("notes")
@@ -352,7 +353,8 @@ class RunnerSession:
         if self._watchdog is not None:
             self._watchdog.kill_all()
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if proc.pid is not None:  # None: a zygote that could not fork it
+                os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         try:
