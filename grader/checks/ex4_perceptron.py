@@ -9,7 +9,6 @@ judge trains its own reference perceptron on the same data, once per run.
 from __future__ import annotations
 
 import json
-import weakref
 
 import numpy as np
 
@@ -79,10 +78,9 @@ def _model(facts: dict, what: str):
         raise AssertionError(str(e)) from None
 
 
-def _built(student, reference_cache, n_features: int) -> dict:
+def _built(student, n_features: int) -> dict:
     """build_perceptron(n_features) for this submission, once (architecture and compile checks share it)."""
-    per_session = reference_cache.setdefault(_KEY + ".submissions", weakref.WeakKeyDictionary())
-    cache = per_session.setdefault(student._session, {})
+    cache = student.cache.setdefault("built", {})
     if n_features not in cache:
         built = student.probe("built", n_features, what="build_perceptron()", needs=["build_perceptron"])
         cache[n_features] = built.plain()
@@ -103,7 +101,7 @@ def _dense_layers(model) -> list:
 def check_architecture(student, reference_cache):
     """build_perceptron(n) is one Dense layer of one sigmoid unit over n inputs, for several n."""
     for n_features in (1, 3, 8):
-        model = _model(_built(student, reference_cache, n_features), f"build_perceptron({n_features})")
+        model = _model(_built(student, n_features), f"build_perceptron({n_features})")
         layers = _dense_layers(model)
         names = ", ".join(type(layer).__name__ for layer in layers) or "none"
         assert len(layers) == 1 and type(layers[0]).__name__ == "Dense", (
@@ -150,7 +148,7 @@ MSE = {"mse", "mean_squared_error", "MeanSquaredError", "MSE"}
 
 def check_compiled(student, reference_cache):
     """build_perceptron compiles the model with an optimizer and binary cross-entropy."""
-    facts = _built(student, reference_cache, 3)
+    facts = _built(student, 3)
     assert facts["keras"] is not None, f"build_perceptron(3) should return a Keras model; yours returned a {facts['type']}."
     try:
         compiled = read_config(facts["keras"]).get("compile_config")

@@ -16,13 +16,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from grader.checks.c_array_harness import CArrayFacts, gcc_available, inspect_c_array
+from grader.checks.c_array_harness import CArrayFacts, inspect_c_array
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentError, StudentRaised
 from grader.runner.probes.ex5_quantize import build_sine_model
@@ -41,13 +40,6 @@ _KEY = "ex5_quantize"
 def _cache(reference_cache) -> dict:
     """References shared by every submission graded in this process with the same seeds."""
     return reference_cache.setdefault(_KEY, {})
-
-
-def _submission_cache(student, reference_cache) -> dict:
-    """What this submission produced, shared by its checks: keyed on its runner session, so
-    batch grading never hands one student's model to another."""
-    per_session = reference_cache.setdefault(_KEY + ".submissions", weakref.WeakKeyDictionary())
-    return per_session.setdefault(student._session, {})
 
 
 def _weights(exercise) -> list[np.ndarray]:
@@ -95,7 +87,7 @@ def _no_representative_dataset(error: StudentRaised) -> bool:
 
 def _student_tflite(student, exercise, reference_cache) -> bytes:
     """The bytes the student's quantize returned, computed once; a failure fails every check that needs them."""
-    cache = _submission_cache(student, reference_cache)
+    cache = student.cache
     if "student" not in cache:
         try:
             facts = student.probe("quantize", _weights(exercise), _sample(), what="quantize()", needs=["quantize"])
@@ -435,7 +427,7 @@ def check_micro(student, exercise, reference_cache, rng, tol, note):
 
 
 def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
-    cache = _submission_cache(student, reference_cache)
+    cache = student.cache
     model = _reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
         source = student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
