@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
-import os
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from grader.checks.c_array_harness import CArrayFacts, inspect_c_array
+from grader.checks.worker import Worker
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentError, StudentRaised
 from grader.runner.probes.ex5_quantize import build_sine_model
@@ -146,31 +142,15 @@ def tflm_available() -> bool:
 
 
 def run_interpreter(model: bytes, interpreter: str, inputs=None, arena_size: int = 0) -> Run:
-    """Load (and optionally run) `model` in a child process; a crash there is a failed run, never ours."""
-    with tempfile.TemporaryDirectory(prefix="grader-tflite-") as tmp:
-        path = Path(tmp) / "model.tflite"
+    """Load (and optionally run) `model` in a worker process; a crash there is a failed run, never ours."""
+    with Worker(WORKER, seconds=WORKER_SECONDS) as worker:
+        path = worker.directory / "model.tflite"
         path.write_bytes(model)
-        request = {"model": str(path), "interpreter": interpreter, "arena_size": arena_size,
-                   "inputs": None if inputs is None else [np.ravel(x).tolist() for x in inputs]}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TF_CPP_MIN_LOG_LEVEL": "3", "LC_ALL": "C"}
-        try:
-            done = subprocess.run(
-                [sys.executable, "-I", str(WORKER)], input=json.dumps(request).encode(), capture_output=True,
-                cwd=tmp, env=env, timeout=WORKER_SECONDS, check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return Run(None, f"the interpreter did not finish within {WORKER_SECONDS} s")
-    if done.returncode < 0:
-        return Run(None, f"the interpreter crashed (signal {-done.returncode}){_last_words(done.stderr)}")
-    if done.returncode != 0:
-        return Run(None, f"the interpreter stopped with an error{_last_words(done.stderr)}")
-    return Run(json.loads(done.stdout), None)
-
-
-def _last_words(stderr: bytes) -> str:
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith(("INFO:", "WARNING:", "W0000", "I0000"))]
-    return f": {lines[-1][:300]}" if lines else ""
+        answer = worker.ask({"model": str(path), "interpreter": interpreter, "arena_size": arena_size,
+                             "inputs": None if inputs is None else [np.ravel(x).tolist() for x in inputs]})
+    if answer.error is not None:
+        return Run(None, f"the interpreter {answer.error}")
+    return Run(answer.result, None)
 
 
 def _litert_facts(model: bytes, reference_cache) -> dict:

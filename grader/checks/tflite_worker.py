@@ -2,12 +2,13 @@
 
 The judge never loads a submitted flatbuffer itself: a hostile or malformed
 model, or a tensor arena that is too small, can crash an interpreter's native
-code. The judge runs this file as a script (`python -I tflite_worker.py`) with
-a timeout; it imports nothing from the grader.
+code. The judge runs this file as a script (`python -I tflite_worker.py`,
+through `worker.Worker`: limits and a timeout), one request per process; it
+imports nothing from the grader.
 
-    stdin:  {"model": "<path>", "interpreter": "litert" | "litert_ref" | "tflm",
-             "arena_size": 4096, "inputs": [[int or float, ...], ...] or null}
-    stdout: one JSON object (see `main`)
+    stdin:  one line {"model": "<path>", "interpreter": "litert" | "litert_ref" | "tflm",
+                      "arena_size": 4096, "inputs": [[int or float, ...], ...] or null}
+    stdout: one line, a JSON object (see `main`)
 """
 
 import json
@@ -76,7 +77,7 @@ def _tflm(model, arena_size):
 
 
 def main():
-    request = json.load(sys.stdin)
+    request = json.loads(sys.stdin.readline())
     with open(request["model"], "rb") as f:
         model = f.read()
     if request["interpreter"] == "tflm":
@@ -89,7 +90,7 @@ def main():
         shape = facts["input"]["shape"]
         outputs = [np.asarray(run(np.asarray(x, dtype=dtype).reshape(shape))).ravel().tolist() for x in request["inputs"]]
         facts["outputs"] = outputs
-    json.dump(facts, sys.stdout)
+    sys.stdout.write(json.dumps(facts) + "\n")
 
 
 if __name__ == "__main__":
