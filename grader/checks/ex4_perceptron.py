@@ -1,9 +1,12 @@
 """Hidden checks for exercise 4: a perceptron with Keras.
 
-The student's models come back from the runner as `.keras` bytes and are read
-by `keras_file` (known layers only, safe mode). Training data are generated
-here from the run's seed; the held-out part never leaves the judge, and the
-judge trains its own reference perceptron on the same data, once per run.
+The student's models come back from the runner as `.keras` bytes. `keras_file`
+checks their config (known layers only) and has Keras load them in a worker
+process, never in the judge; the worker sends back plain facts, and outputs on
+inputs the judge chose. Training data are generated here from the run's seed;
+the held-out part never reaches the student's runner (only the trusted
+worker), and the judge trains its own reference perceptron on the same data,
+once per run.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from grader.checks.keras_file import UnsafeModel, load_model, read_config
+from grader.checks import keras_file
+from grader.checks.keras_file import ModelFacts, UnsafeModel, read_config
 from grader.judge.feedback import Mistake
 
 _KEY = "ex4_perceptron"
@@ -60,22 +65,41 @@ def reference_accuracy(data: dict, reference_cache) -> float:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="binary_crossentropy")
         batches = tf.data.Dataset.from_tensors((data["x"], data["y"].astype(np.float32))).repeat(200)
         model.fit(batches, epochs=1, verbose=0, shuffle=False)
-        cache[key] = accuracy(model, data["x_held_out"], data["y_held_out"])
+        probabilities = np.asarray(model(data["x_held_out"], training=False)).reshape(N_HELD_OUT, -1)[:, 0]
+        cache[key] = accuracy(probabilities, data["y_held_out"])
     return cache[key]
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    probabilities = np.asarray(model(x, training=False)).reshape(len(x), -1)[:, 0]
+def accuracy(probabilities: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((probabilities > 0.5).astype(np.int64) == y))
 
 
-def _model(facts: dict, what: str):
-    """The student's model, loaded safely in the judge."""
-    assert facts["keras"] is not None, f"{what} should return a Keras model; yours returned a {facts['type']}."
-    try:
-        return load_model(facts["keras"])
-    except UnsafeModel as e:
-        raise AssertionError(str(e)) from None
+@pytest.fixture(scope="module")
+def keras_loader():
+    """The worker that loads this submission's models; started now, it imports Keras while the runner works."""
+    with keras_file.loader() as worker:
+        worker.start()
+        yield worker
+
+
+def _models(keras_loader, probed: list[tuple[dict, str]], inputs: np.ndarray | None = None) -> list:
+    """For each (probe facts, what), the ModelFacts of the student's model or the AssertionError that fails the check."""
+    results = keras_file.read_models(keras_loader, [facts["keras"] for facts, _ in probed if facts["keras"] is not None],
+                                     inputs)
+    out = []
+    for facts, what in probed:
+        if facts["keras"] is None:
+            out.append(AssertionError(f"{what} should return a Keras model; yours returned a {facts['type']}."))
+        else:
+            result = results.pop(0)
+            out.append(AssertionError(str(result)) if isinstance(result, UnsafeModel) else result)
+    return out
+
+
+def _model(result) -> ModelFacts:
+    if isinstance(result, AssertionError):
+        raise result
+    return result
 
 
 def _built(student, n_features: int) -> dict:
@@ -94,22 +118,20 @@ def _train(student, n_features: int, x: np.ndarray, y: np.ndarray) -> dict:
     return facts.plain()
 
 
-def _dense_layers(model) -> list:
-    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-
-
-def check_architecture(student, reference_cache):
+def check_architecture(student, reference_cache, keras_loader):
     """build_perceptron(n) is one Dense layer of one sigmoid unit over n inputs, for several n."""
-    for n_features in (1, 3, 8):
-        model = _model(_built(student, n_features), f"build_perceptron({n_features})")
-        layers = _dense_layers(model)
-        names = ", ".join(type(layer).__name__ for layer in layers) or "none"
-        assert len(layers) == 1 and type(layers[0]).__name__ == "Dense", (
+    sizes = (1, 3, 8)
+    built = [(_built(student, n), f"build_perceptron({n})") for n in sizes]
+    for n_features, result in zip(sizes, _models(keras_loader, built), strict=True):
+        model = _model(result)
+        layers = model.layers
+        names = ", ".join(layer.class_name for layer in layers) or "none"
+        assert len(layers) == 1 and layers[0].class_name == "Dense", (
             f"build_perceptron({n_features}) should have exactly one layer, a Dense layer; yours has: {names}."
         )
         dense = layers[0]
         assert dense.units == 1, f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units."
-        activation = dense.get_config()["activation"]
+        activation = dense.activation
         if activation == "linear":
             raise Mistake(
                 "no_sigmoid",
@@ -120,10 +142,7 @@ def check_architecture(student, reference_cache):
             f"The neuron should squash its output into a probability with activation='sigmoid'; yours uses "
             f"{activation!r}."
         )
-        try:
-            inputs = tuple(model.input_shape)
-        except (AttributeError, ValueError):
-            inputs = None
+        inputs = model.input_shape
         assert inputs == (None, n_features), (
             f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
             + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
@@ -176,12 +195,12 @@ def check_compiled(student, reference_cache):
         )
 
 
-def check_training(student, reference_cache, rng, tol):
+def check_training(student, reference_cache, rng, tol, keras_loader):
     """After train_perceptron, held-out accuracy is at least 0.95 and close to a reference perceptron's."""
     data = _training_data(rng)
     facts = _train(student, data["n_features"], data["x"], data["y"])
-    model = _model(facts, "build_perceptron")
-    got = accuracy(model, data["x_held_out"], data["y_held_out"])
+    [result] = _models(keras_loader, [(facts, "build_perceptron")], data["x_held_out"])
+    got = accuracy(_model(result).outputs, data["y_held_out"])
     reference = reference_accuracy(data, reference_cache)
     limit = tol["train_seconds"]
     assert facts["seconds"] <= limit, (

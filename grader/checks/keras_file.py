@@ -1,21 +1,30 @@
-"""Read a student's `.keras` file in the judge without running any of their code.
+"""Read a student's `.keras` file without running any of their code, and never in the judge.
 
 A `.keras` file is a zip of `config.json` (the architecture, and how the model
 was compiled), `metadata.json` and `model.weights.h5`. Deserialising a config
 can call code (a `Lambda` layer holds Python bytecode; a custom class is
 imported by name), so before Keras sees the file, its config is read here as
 plain JSON and every object in it must be one of the few known classes the
-exercises use. Keras then loads it with `safe_mode=True` and `compile=False`
-(the compile settings are read from the JSON, never deserialised).
+exercises use. Only then does Keras load it, with `safe_mode=True` and
+`compile=False` (the compile settings are read from the JSON, never
+deserialised), in a worker process (`keras_worker.py`): the weights are HDF5,
+parsed by native code that a crafted file can crash or stall. The judge gets
+plain facts back (`ModelFacts`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+
+from grader.checks.worker import Worker
+
+WORKER = Path(__file__).with_name("keras_worker.py")
 
 MAX_FILE_BYTES = 8 << 20
 MAX_CONFIG_BYTES = 1 << 20
@@ -94,15 +103,88 @@ def check_known(config: dict) -> None:
     walk(config, "config")
 
 
-def load_model(data: bytes):
-    """A Keras model from .keras bytes, refusing anything but known, code-free classes."""
-    check_known(read_config(data))
-    import keras
+@dataclass
+class Layer:
+    class_name: str
+    units: object
+    activation: object  # as the layer's config gives it: "sigmoid", "linear", ...
 
-    with tempfile.TemporaryDirectory(prefix="grader-keras-") as tmp:
-        path = Path(tmp) / "model.keras"
-        path.write_bytes(data)
+
+@dataclass
+class ModelFacts:
+    """What Keras read from a student's model, as plain data."""
+
+    layers: list[Layer]  # every layer but the InputLayer
+    input_shape: tuple | None  # (None, n_features); None when the model does not know it
+    weights: list[np.ndarray]
+    outputs: np.ndarray | None  # the first output column on the inputs sent, when they were sent
+
+
+def loader() -> Worker:
+    """A worker process that loads models for `read_models`; close it when the submission is graded."""
+    return Worker(WORKER)
+
+
+def read_models(worker: Worker, files: list[bytes | None], inputs: np.ndarray | None = None) -> list:
+    """For each .keras file, its `ModelFacts` (with outputs on `inputs`), or the `UnsafeModel` that refuses it.
+
+    The configs are checked here first; the files that pass are loaded by Keras in `worker`,
+    all in one request. A crash or a timeout there refuses every file of the request.
+    """
+    results: list = [None] * len(files)
+    paths = {}
+    for i, data in enumerate(files):
         try:
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as e:  # noqa: BLE001 - any failure to load is the file's, reported as such
-            raise UnsafeModel(f"Keras could not load your saved model: {type(e).__name__}: {str(e)[:300]}") from None
+            check_known(read_config(data))
+        except UnsafeModel as e:
+            results[i] = e
+            continue
+        paths[i] = worker.directory / f"model-{i}.keras"
+        paths[i].write_bytes(data)
+    if not paths:
+        return results
+    request = {"models": [str(p) for p in paths.values()], "inputs": None}
+    if inputs is not None:
+        np.save(worker.directory / "inputs.npy", np.asarray(inputs, np.float32), allow_pickle=False)
+        request["inputs"] = str(worker.directory / "inputs.npy")
+    try:
+        answer = worker.ask(request)
+    finally:
+        for p in [*paths.values(), worker.directory / "inputs.npy"]:
+            p.unlink(missing_ok=True)
+    for i, facts in zip(paths, _answers(answer, len(paths), None if inputs is None else len(inputs)), strict=True):
+        results[i] = facts
+    return results
+
+
+def _answers(answer, n: int, n_inputs: int | None) -> list:
+    if answer.error is not None:
+        return [UnsafeModel(f"Your model file could not be loaded: the loader {answer.error}.") for _ in range(n)]
+    try:
+        models = answer.result["models"]
+        assert type(models) is list and len(models) == n
+        return [_model_facts(m, n_inputs) for m in models]
+    except (AssertionError, KeyError, TypeError, ValueError):
+        return [UnsafeModel("Your model file could not be loaded: the loader sent back an unreadable answer.")
+                for _ in range(n)]
+
+
+def _model_facts(m: dict, n_inputs: int | None) -> ModelFacts | UnsafeModel:
+    if "error" in m:
+        return UnsafeModel(f"Keras could not load your saved model: {m['error']}")
+    if "run_error" in m:
+        return UnsafeModel(f"Keras could not run your saved model on the grader's inputs: {m['run_error']}")
+    outputs = None
+    if n_inputs is not None:
+        outputs = np.asarray(m["outputs"], np.float64)
+        assert outputs.shape == (n_inputs,)
+    return ModelFacts(
+        layers=[Layer(str(layer["class"]), layer["units"], layer["activation"]) for layer in m["layers"]],
+        input_shape=None if m["input_shape"] is None else _tuple(m["input_shape"]),
+        weights=[np.asarray(w["values"], np.float64).reshape(w["shape"]) for w in m["weights"]],
+        outputs=outputs,
+    )
+
+
+def _tuple(shape):
+    return tuple(_tuple(d) for d in shape) if type(shape) is list else shape
