@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
+import textwrap
 import zipfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from grader.checks import c_array_harness, ex5_quantize
+from grader.checks import c_array_harness, ex4_perceptron, ex5_quantize, keras_file
 from grader.checks.keras_file import UnsafeModel, check_known, read_config
+from grader.checks.worker import Worker
 
 
 def _keras_zip(config: dict) -> bytes:
@@ -99,3 +104,74 @@ def test_hostile_flatbuffers_fail_in_the_worker_not_here(model):
     run = ex5_quantize.run_interpreter(model, "litert")
     assert run.facts is None and run.error
 
+
+
+# --- exercise 4's models are loaded in a worker process, never here ---------------------------
+
+
+def _saved_perceptron(n_features: int = 3) -> bytes:
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(n_features,)), keras.layers.Dense(1, activation="sigmoid")])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z, tempfile.TemporaryDirectory() as tmp:
+        model.save(Path(tmp) / "m.keras")
+        with zipfile.ZipFile(Path(tmp) / "m.keras") as saved:
+            for name in saved.namelist():
+                data = saved.read(name)
+                if name == "model.weights.h5":  # keep the HDF5 signature, garble the rest
+                    data = data[:8] + bytes((b * 7 + 13) % 256 for b in data[8:])
+                z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _fake_worker(tmp_path, body: str, seconds: float = 30) -> Worker:
+    script = tmp_path / "fake_worker.py"
+    script.write_text("import sys\nfor line in sys.stdin:\n" + textwrap.indent(textwrap.dedent(body), "    "))
+    return Worker(script, seconds=seconds)
+
+
+def test_corrupted_weights_in_a_valid_keras_file_are_refused_by_the_worker():
+    with keras_file.loader() as worker:
+        [result] = keras_file.read_models(worker, [_saved_perceptron()], np.zeros((4, 3), np.float32))
+    assert isinstance(result, UnsafeModel) and str(result).startswith("Keras could not load your saved model:")
+
+
+@pytest.mark.parametrize("body, words", [
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", "the loader crashed (signal 11)"),
+    ("import time\ntime.sleep(60)\n", "the loader did not finish within 1 s"),
+    ("print('not json', flush=True)\n", "the loader sent back an unreadable answer"),
+    ("raise SystemExit('HDF5: bad superblock')\n", "the loader stopped with an error: HDF5: bad superblock"),
+])
+def test_a_worker_that_crashes_or_hangs_refuses_the_model_and_the_next_request_gets_a_fresh_one(tmp_path, body, words):
+    perceptron = _keras_zip(PERCEPTRON)
+    with _fake_worker(tmp_path, body, seconds=1) as worker:
+        for _ in range(2):
+            [result] = keras_file.read_models(worker, [perceptron])
+            assert isinstance(result, UnsafeModel)
+            assert str(result) == f"Your model file could not be loaded: {words}."
+
+
+def test_refused_configs_never_reach_the_worker(tmp_path):
+    lambda_layer = _sequential(_layer("Lambda", function={"class_name": "__lambda__", "config": {"code": "..."}}))
+    with _fake_worker(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n") as worker:
+        [result] = keras_file.read_models(worker, [_keras_zip(lambda_layer)])
+    assert "Lambda" in str(result)
+
+
+class _Student:
+    """Just enough of the `student` fixture for exercise 4's architecture check: probes return these bytes."""
+
+    def __init__(self, data: bytes):
+        self.cache, self.data = {}, data
+
+    def probe(self, name, *args, **kwargs):
+        facts = {"type": "keras.src.models.sequential.Sequential", "keras": self.data}
+        return type("Returned", (), {"plain": lambda _: facts})()
+
+
+def test_a_loader_crash_fails_the_check_with_a_message_and_the_judge_goes_on(tmp_path):
+    student = _Student(_keras_zip(PERCEPTRON))
+    crashing = _fake_worker(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    with crashing as worker, pytest.raises(AssertionError, match=r"^Your model file could not be loaded: the loader crashed"):
+        ex4_perceptron.check_architecture(student, {}, worker)
