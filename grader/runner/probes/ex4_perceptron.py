@@ -1,7 +1,8 @@
 """Probes for exercise 4: what needs a Keras model next to the student's code.
 
 Models leave the runner as the bytes of a `.keras` file (never pickled); the
-judge reads and loads them itself, refusing anything but known layers.
+judge checks their config, refusing anything but known layers, and has them
+loaded in a worker process of its own.
 """
 
 import os
