@@ -95,6 +95,10 @@ def _session_processes() -> dict[int, str]:
 def _submission(name: str, tmp_path: Path, port: int) -> Path:
     sub = tmp_path / "submission"
     shutil.copytree(HERE / name, sub)
+    # Files an attack plants beside the student file are stored as `*.planted`, so that our own
+    # pytest run can never load them (a planted conftest.py would mark every test passed).
+    for planted in sub.glob("*.planted"):
+        planted.rename(planted.with_suffix(""))
     loss = sub / "loss.py"
     data = loss.read_bytes()
     loss.write_bytes(data.replace(b"__PORT__", str(port).encode()).replace(b"__MARKER__", MARKER.encode()))
