@@ -71,8 +71,10 @@ def test_every_scenario_has_an_expectation():
 
 
 def _session_processes() -> dict[int, str]:
-    """Processes an attack may have left: under this test process, marked, or of a sandbox uid."""
-    me, found = os.getpid(), {}
+    """Processes an attack may have left: descendants of this test process, processes carrying the
+    attack's marker, and orphans (reparented to init) of a sandbox uid. Runners of another grader
+    running at the same time have a live parent of their own and are not counted."""
+    me, table = os.getpid(), {}
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == me:
             continue
@@ -85,11 +87,20 @@ def _session_processes() -> dict[int, str]:
         except OSError:
             continue
         fields = stat[stat.rfind(b")") + 2 :].split()
-        if fields[0] == b"Z":
-            continue
-        if int(fields[1]) == me or MARKER in cmd or uid >= 1_500_000_000:
-            found[int(name)] = cmd[:120]
-    return found
+        if fields[0] != b"Z":
+            table[int(name)] = (int(fields[1]), uid, cmd[:120])
+
+    def descends_from_me(pid: int) -> bool:
+        seen = set()
+        while pid in table and pid not in seen:
+            seen.add(pid)
+            pid = table[pid][0]
+            if pid == me:
+                return True
+        return False
+
+    return {pid: cmd for pid, (ppid, uid, cmd) in table.items()
+            if descends_from_me(pid) or MARKER in cmd or (uid >= 1_500_000_000 and ppid == 1)}
 
 
 def _submission(name: str, tmp_path: Path, port: int) -> Path:
