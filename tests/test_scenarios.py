@@ -18,19 +18,21 @@ SCENARIOS = discover()
 
 
 @pytest.fixture(scope="module")
-def graded() -> dict[str, dict]:
-    return {}
+def grader():
+    """One warm grader for every scenario, as `grade batch` and `grade watch` use it."""
+    with api.Grader() as g:
+        yield g
 
 
-def grade(scenario: Scenario) -> dict:
-    report = api.grade(scenario.submission, [scenario.exercise], seed=SEED, submission_id=scenario.id)
+def grade(grader: api.Grader, scenario: Scenario) -> dict:
+    report = grader.grade(scenario.submission, [scenario.exercise], seed=SEED, submission_id=scenario.id)
     Report.model_validate(report.model_dump())  # a valid contract report, whatever the submission did
     return report.model_dump(mode="json")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
-def test_scenario(scenario: Scenario) -> None:
-    report = grade(scenario)
+def test_scenario(grader: api.Grader, scenario: Scenario) -> None:
+    report = grade(grader, scenario)
     (ex,) = report["exercises"]
     assert report["grader_errors"] == 0, "the grader itself failed (see stderr)"
 
