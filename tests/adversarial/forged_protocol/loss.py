@@ -6,6 +6,12 @@ import sys
 
 
 def _resp_fd():
+    """The runner's reply pipe: found on the call stack (works whether the runner was spawned or forked)."""
+    frame = sys._getframe()
+    while frame is not None:
+        if isinstance(frame.f_locals.get("resp_fd"), int):
+            return frame.f_locals["resp_fd"]
+        frame = frame.f_back
     return int(sys.argv[sys.argv.index("--resp-fd") + 1])
 
 
