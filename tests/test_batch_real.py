@@ -22,7 +22,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-import pytest
 
 from grader.report import Report
 

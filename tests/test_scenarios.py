@@ -51,5 +51,5 @@ def test_scenario(scenario: Scenario) -> None:
     actual = dump(normalise(report))
     if os.environ.get("GRADER_UPDATE_GOLDEN"):
         scenario.expected_path.write_text(actual)
-    assert scenario.expected_path.exists(), f"no expected.json: run with GRADER_UPDATE_GOLDEN=1 and review it"
+    assert scenario.expected_path.exists(), "no expected.json: run with GRADER_UPDATE_GOLDEN=1 and review it"
     assert json.loads(actual) == json.loads(scenario.expected_path.read_text())

@@ -34,9 +34,10 @@ from grader.runner.client import (
 class StudentProxy:
     """The `student` fixture: calls into the runner, returns validated `Returned` values."""
 
-    def __init__(self, session: RunnerSession, functions: list[str]):
+    def __init__(self, session: RunnerSession, functions: list[str], cache: dict):
         self._session = session
         self._functions = functions
+        self.cache = cache  # what this submission produced, shared by the checks of this exercise
 
     def call(self, function: str, *args, **kwargs) -> Returned:
         return self._wrap(self._session.call(function, *args, **kwargs))
@@ -86,12 +87,13 @@ class CheckCollector:
     not_attempted: set[str] = field(default_factory=set)
     internal_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    submission_cache: dict = field(default_factory=dict)
 
     # -- fixtures ------------------------------------------------------------
 
     @pytest.fixture
     def student(self) -> StudentProxy:
-        return StudentProxy(self.session, self.exercise.functions)
+        return StudentProxy(self.session, self.exercise.functions, self.submission_cache)
 
     @pytest.fixture
     def rng(self, request) -> np.random.Generator:
@@ -148,6 +150,13 @@ class CheckCollector:
         if isinstance(exc, protocol.ProtocolError):
             return result.model_copy(update={**fail, "status": "failed",
                                               "message": f"Your code sent back something that cannot be graded: {exc}."})
+        if isinstance(exc, pytest.skip.Exception):
+            # A part of the grader's machine is missing (gcc...): say so, and flag the run, so a
+            # score that could not be fully computed is never mistaken for a complete one.
+            self.internal_errors.append(f"{self.exercise.slug}::{item.name} skipped: {exc.msg}")
+            self.notes.append(f"exercise {self.exercise.id}: {exc.msg}")
+            return result.model_copy(update={**fail, "status": "skipped", "hint": "",
+                                              "message": f"Not checked on this machine (not your fault): {exc.msg}."})
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.internal_errors.append(f"{self.exercise.slug}::{item.name}: {detail}")
         print(f"grader: internal error in {self.exercise.slug}::{item.name}\n{detail}", file=sys.stderr)

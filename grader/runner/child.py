@@ -28,7 +28,8 @@ import sandbox  # noqa: E402
 
 del sys.path[0]
 
-MAX_STR = 4000
+MAX_STR = 4000  # exception messages shown to the student
+MAX_RETURNED_STR = 4 * 1024 * 1024  # a returned str (C source, say) crosses whole, or not at all
 MAX_ITEMS = 10000
 MAX_BYTES = 64 * 1024 * 1024
 _tf = None
@@ -98,7 +99,9 @@ def describe(v: object, depth: int = 0) -> dict:
     if t in (bool, int, float, str):
         if t is int and abs(v) > 2**63:
             return {**d, "kind": "object"}
-        return {**d, "kind": t.__name__, "value": v[:MAX_STR] if t is str else v}
+        if t is str and len(v) > MAX_RETURNED_STR:
+            return {**d, "kind": "object", "note": f"{len(v)} characters: too long"}
+        return {**d, "kind": t.__name__, "value": v}
     if t is bytes:
         if len(v) > MAX_BYTES:
             return {**d, "kind": "object", "note": f"{len(v)} bytes: too large"}

@@ -1,0 +1,260 @@
+"""Hidden checks for exercise 4: a perceptron with Keras.
+
+The student's models come back from the runner as `.keras` bytes and are read
+by `keras_file` (known layers only, safe mode). Training data are generated
+here from the run's seed; the held-out part never leaves the judge, and the
+judge trains its own reference perceptron on the same data, once per run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from grader.checks.keras_file import UnsafeModel, load_model, read_config
+from grader.judge.feedback import Mistake
+
+_KEY = "ex4_perceptron"
+N_TRAIN = 400
+N_HELD_OUT = 400
+
+
+def separable_data(rng: np.random.Generator, n_features: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly separable 0/1 data with a margin: features of different offsets and spreads."""
+    w = rng.normal(size=n_features)
+    w /= np.linalg.norm(w)
+    mean, spread = rng.uniform(-1.0, 1.0, n_features), rng.uniform(0.5, 2.0, n_features)
+    xs, ys, have = [], [], 0
+    while have < n:
+        x = mean + spread * rng.normal(size=(2 * n, n_features))
+        side = (x - mean) @ w
+        keep = np.abs(side) > 0.2
+        xs.append(x[keep])
+        ys.append((side[keep] > 0).astype(np.int64))
+        have += int(keep.sum())
+    return np.concatenate(xs)[:n].astype(np.float32), np.concatenate(ys)[:n]
+
+
+def _cache(reference_cache) -> dict:
+    return reference_cache.setdefault(_KEY, {})
+
+
+def _training_data(rng) -> dict:
+    n_features = int(rng.integers(3, 7))
+    x, y = separable_data(rng, n_features, N_TRAIN + N_HELD_OUT)
+    return {"n_features": n_features, "x": x[:N_TRAIN], "y": y[:N_TRAIN],
+            "x_held_out": x[N_TRAIN:], "y_held_out": y[N_TRAIN:]}
+
+
+def reference_accuracy(data: dict, reference_cache) -> float:
+    """Held-out accuracy of the judge's own Keras perceptron: 200 full-batch Adam steps, in one fit."""
+    cache = _cache(reference_cache)
+    key = ("reference", data["x"].tobytes())
+    if key not in cache:
+        import keras
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(data["n_features"],)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="binary_crossentropy")
+        batches = tf.data.Dataset.from_tensors((data["x"], data["y"].astype(np.float32))).repeat(200)
+        model.fit(batches, epochs=1, verbose=0, shuffle=False)
+        cache[key] = accuracy(model, data["x_held_out"], data["y_held_out"])
+    return cache[key]
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    probabilities = np.asarray(model(x, training=False)).reshape(len(x), -1)[:, 0]
+    return float(np.mean((probabilities > 0.5).astype(np.int64) == y))
+
+
+def _model(facts: dict, what: str):
+    """The student's model, loaded safely in the judge."""
+    assert facts["keras"] is not None, f"{what} should return a Keras model; yours returned a {facts['type']}."
+    try:
+        return load_model(facts["keras"])
+    except UnsafeModel as e:
+        raise AssertionError(str(e)) from None
+
+
+def _built(student, n_features: int) -> dict:
+    """build_perceptron(n_features) for this submission, once (architecture and compile checks share it)."""
+    cache = student.cache.setdefault("built", {})
+    if n_features not in cache:
+        built = student.probe("built", n_features, what="build_perceptron()", needs=["build_perceptron"])
+        cache[n_features] = built.plain()
+    return cache[n_features]
+
+
+def _train(student, n_features: int, x: np.ndarray, y: np.ndarray) -> dict:
+    """A fresh model from build_perceptron, trained by train_perceptron in the runner."""
+    facts = student.probe("trained", n_features, x, y, what="build_perceptron() then train_perceptron()",
+                          needs=["build_perceptron", "train_perceptron"])
+    return facts.plain()
+
+
+def _dense_layers(model) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def check_architecture(student, reference_cache):
+    """build_perceptron(n) is one Dense layer of one sigmoid unit over n inputs, for several n."""
+    for n_features in (1, 3, 8):
+        model = _model(_built(student, n_features), f"build_perceptron({n_features})")
+        layers = _dense_layers(model)
+        names = ", ".join(type(layer).__name__ for layer in layers) or "none"
+        assert len(layers) == 1 and type(layers[0]).__name__ == "Dense", (
+            f"build_perceptron({n_features}) should have exactly one layer, a Dense layer; yours has: {names}."
+        )
+        dense = layers[0]
+        assert dense.units == 1, f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units."
+        activation = dense.get_config()["activation"]
+        if activation == "linear":
+            raise Mistake(
+                "no_sigmoid",
+                "Your Dense layer has no activation (linear output), so it gives any real number, not a "
+                "probability between 0 and 1. Use Dense(1, activation='sigmoid').",
+            )
+        assert activation == "sigmoid", (
+            f"The neuron should squash its output into a probability with activation='sigmoid'; yours uses "
+            f"{activation!r}."
+        )
+        try:
+            inputs = tuple(model.input_shape)
+        except (AttributeError, ValueError):
+            inputs = None
+        assert inputs == (None, n_features), (
+            f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
+            + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
+               if inputs is None else f"yours takes {inputs}.")
+        )
+
+
+def _loss_name(loss) -> str | None:
+    """The loss's name as compile_config records it: a string, a Keras loss class, or a Keras loss function."""
+    if type(loss) is str:
+        return loss
+    if type(loss) is dict and loss.get("class_name") == "function" and type(loss.get("config")) is str:
+        return loss["config"]
+    if type(loss) is dict and str(loss.get("module", "")).startswith("keras"):
+        return loss.get("class_name")
+    return None
+
+
+BCE = {"binary_crossentropy", "BinaryCrossentropy", "bce"}
+MSE = {"mse", "mean_squared_error", "MeanSquaredError", "MSE"}
+
+
+def check_compiled(student, reference_cache):
+    """build_perceptron compiles the model with an optimizer and binary cross-entropy."""
+    facts = _built(student, 3)
+    assert facts["keras"] is not None, f"build_perceptron(3) should return a Keras model; yours returned a {facts['type']}."
+    try:
+        compiled = read_config(facts["keras"]).get("compile_config")
+    except UnsafeModel as e:
+        raise AssertionError(str(e)) from None
+    assert type(compiled) is dict and compiled, (
+        "build_perceptron should return a compiled model: call model.compile(optimizer=..., loss=...)."
+    )
+    assert compiled.get("optimizer"), "Your model was compiled without an optimizer: pass optimizer='adam' (or another)."
+    loss = compiled.get("loss")
+    name = _loss_name(loss)
+    if name in MSE:
+        raise Mistake(
+            "mse_instead_of_bce",
+            "Your model is compiled with mean squared error. For a 0/1 classifier with a sigmoid output the loss "
+            "is binary cross-entropy: loss='binary_crossentropy'.",
+        )
+    assert name in BCE, (
+        f"The loss should be binary cross-entropy (loss='binary_crossentropy'); yours is {json.dumps(loss)[:120]}."
+    )
+    if type(loss) is dict and type(loss.get("config")) is dict and loss["config"].get("from_logits"):
+        raise AssertionError(
+            "Your loss has from_logits=True, but your model already applies the sigmoid: the loss would apply it "
+            "a second time. Leave from_logits=False."
+        )
+
+
+def check_training(student, reference_cache, rng, tol):
+    """After train_perceptron, held-out accuracy is at least 0.95 and close to a reference perceptron's."""
+    data = _training_data(rng)
+    facts = _train(student, data["n_features"], data["x"], data["y"])
+    model = _model(facts, "build_perceptron")
+    got = accuracy(model, data["x_held_out"], data["y_held_out"])
+    reference = reference_accuracy(data, reference_cache)
+    limit = tol["train_seconds"]
+    assert facts["seconds"] <= limit, (
+        f"train_perceptron took {facts['seconds']:.1f} s on {N_TRAIN} samples; keep it under {limit:g} s "
+        "(fewer epochs, or a larger batch size)."
+    )
+    floor = max(tol["min_accuracy"], reference - tol["below_reference"])
+    if got < floor:
+        epochs = f" after {facts['epochs']} epoch(s)" if facts.get("epochs") is not None else ""
+        raise Mistake(
+            "too_little_training",
+            f"Your trained perceptron classifies {got:.1%} of held-out samples correctly{epochs}; it should reach "
+            f"{floor:.0%} (a reference perceptron trained on the same data reaches {reference:.1%}). Train longer: "
+            "more epochs, or a larger learning rate.",
+        )
+
+
+def check_returns_history(student, rng):
+    """train_perceptron returns the History that model.fit gives back."""
+    x, y = separable_data(rng, 2, 64)
+    facts = _train(student, 2, x, y)
+    if facts["returned"] == "NoneType":
+        raise Mistake(
+            "train_returns_none",
+            "train_perceptron returned None; return the History object that model.fit(...) gives back "
+            "(`return model.fit(...)`).",
+        )
+    assert facts["is_history"], (
+        f"train_perceptron should return the History from model.fit; yours returned a {facts['returned']}."
+    )
+
+
+def check_predict_classes(student, rng):
+    """predict_classes gives a 1-D integer array of 0/1 labels, threshold 0.5, on a model with known weights."""
+    n_features, n = 3, 40
+    kernel = rng.normal(size=(n_features, 1)).astype(np.float32)
+    bias = rng.normal(size=(1,)).astype(np.float32)
+    # Logits on both sides of the boundary, many of them close to it (probabilities 0.5 ± 0.001 to 0.5 ± 0.1).
+    logits = rng.choice([-1.0, 1.0], size=n) * np.concatenate([rng.uniform(0.004, 0.05, n // 2), rng.uniform(0.05, 4.0, n - n // 2)])
+    x = rng.normal(size=(n, n_features)).astype(np.float32)
+    k = kernel[:, 0].astype(np.float64)
+    x = (x + np.outer(logits - (x @ k + bias[0]), k) / (k @ k)).astype(np.float32)
+    z = x.astype(np.float64) @ k + float(bias[0])
+    expected = (z > 0).astype(np.int64)
+    got = student.probe("classes", kernel, bias, x, what="predict_classes()", needs=["predict_classes"])
+    assert got.dtype != "bool", (
+        "predict_classes returned booleans (True/False); labels are the integers 0 and 1: convert with .astype(int)."
+    )
+    values = got.as_array("predict_classes()")
+    if values.dtype.kind == "f" and np.any((values > 0) & (values < 1)):
+        raise Mistake(
+            "probabilities_not_labels",
+            f"predict_classes returned probabilities ({values.ravel()[:3]} ...), not labels. Compare them with 0.5 "
+            "and convert: (probabilities > 0.5).astype(int).",
+        )
+    flat = values.reshape(-1)
+    if flat.size == n and np.all(flat == 1) and not np.all(expected == 1):
+        raise Mistake(
+            "threshold_zero",
+            "predict_classes labelled every sample 1. A sigmoid output is always above 0, so comparing it with 0 "
+            "says 1 every time: the threshold for a probability is 0.5.",
+        )
+    assert values.ndim == 1 and values.shape[0] == n, (
+        f"predict_classes should return a 1-D array with one label per sample, shape ({n},); yours has shape "
+        f"{values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or .ravel()."
+    )
+    assert got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu", (
+        f"predict_classes should return a NumPy array of integers; yours is {got.describe()}. "
+        "Convert with .astype(int)."
+    )
+    assert set(np.unique(values)) <= {0, 1}, f"Labels should be 0 or 1; yours include {sorted(set(np.unique(values)))[:5]}."
+    wrong = np.flatnonzero(values != expected)
+    assert wrong.size == 0, (
+        f"{wrong.size} of {n} labels are wrong, all close to the decision boundary (probabilities near 0.5): "
+        f"label 1 exactly when the probability is above 0.5."
+    )

@@ -1,0 +1,502 @@
+"""Hidden checks for exercise 5: quantize the sine model for a microcontroller.
+
+The student's `quantize` runs once per grade, in the runner (a probe builds the
+sine model there); its flatbuffer is cached in `reference_cache` and shared by
+the checks. Submitted flatbuffers are only ever loaded by interpreters in a
+throw-away worker process (`tflite_worker.py`), and the student's C array is
+compiled and read back by `c_array_harness`, also in child processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader.checks.c_array_harness import CArrayFacts, inspect_c_array
+from grader.judge.feedback import Mistake, fmt
+from grader.runner.client import StudentError, StudentRaised
+from grader.runner.probes.ex5_quantize import build_sine_model
+
+WORKER = Path(__file__).with_name("tflite_worker.py")
+WORKER_SECONDS = 60
+SAMPLE_SEED = 20240605
+SAMPLE_SIZE = 300
+C_VAR = "sine_model_tflite"
+_KEY = "ex5_quantize"
+
+
+# --- shared, computed once per run ---------------------------------------------------------
+
+
+def _cache(reference_cache) -> dict:
+    """References shared by every submission graded in this process with the same seeds."""
+    return reference_cache.setdefault(_KEY, {})
+
+
+def _weights(exercise) -> list[np.ndarray]:
+    with np.load(exercise.directory / "sine_model.npz", allow_pickle=False) as saved:
+        return [saved[f"{layer}_{part}"] for layer in ("dense_1", "dense_2", "dense_3") for part in ("kernel", "bias")]
+
+
+def _sample() -> np.ndarray:
+    """The calibration sample handed to quantize: float64, as np.random gives it to students."""
+    return np.random.default_rng(SAMPLE_SEED).uniform(0.0, 2 * np.pi, size=(SAMPLE_SIZE, 1))
+
+
+def _keras_model(exercise, reference_cache):
+    cache = _cache(reference_cache)
+    if "keras" not in cache:
+        cache["keras"] = build_sine_model(_weights(exercise))
+    return cache["keras"]
+
+
+def _reference_tflite(exercise, reference_cache) -> bytes:
+    """The judge's own int8 conversion of the same model and sample."""
+    cache = _cache(reference_cache)
+    if "reference" not in cache:
+        import tensorflow as tf
+
+        samples = _sample().astype(np.float32)
+
+        def calibration():
+            for row in samples:
+                yield [row.reshape(1, -1)]
+
+        converter = tf.lite.TFLiteConverter.from_keras_model(_keras_model(exercise, reference_cache))
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = calibration
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+        cache["reference"] = converter.convert()
+    return cache["reference"]
+
+
+def _no_representative_dataset(error: StudentRaised) -> bool:
+    return "representative_dataset" in (error.message or "") and "full integer" in (error.message or "").lower()
+
+
+def _student_tflite(student, exercise, reference_cache) -> bytes:
+    """The bytes the student's quantize returned, computed once; a failure fails every check that needs them."""
+    cache = student.cache
+    if "student" not in cache:
+        try:
+            facts = student.probe("quantize", _weights(exercise), _sample(), what="quantize()", needs=["quantize"])
+            cache["student"] = facts.plain()
+        except StudentError as e:
+            cache["student"] = e
+    result = cache["student"]
+    if isinstance(result, StudentRaised) and _no_representative_dataset(result):
+        raise Mistake(
+            "no_representative_dataset",
+            "Your quantize() raised: the converter needs calibration data for full-integer quantization "
+            f"({result.exc_type}: {result.message.strip().splitlines()[0]}). Set "
+            "`converter.representative_dataset = representative_dataset(x_sample)` so it can measure "
+            "the range of every activation.",
+        )
+    if isinstance(result, StudentRaised) and "FLOAT64 but expected type FLOAT32" in (result.message or ""):
+        raise Mistake(
+            "float64_samples",
+            "Your quantize() raised: the converter got float64 samples from your representative dataset "
+            "where the model takes float32 ('Got value of type FLOAT64 but expected type FLOAT32'). "
+            "Convert the samples with `.astype(np.float32)`.",
+        )
+    if isinstance(result, StudentRaised) and "Unsupported value from dataset" in (result.message or ""):
+        raise Mistake(
+            "bare_array",
+            "Your quantize() raised: the converter wants each item of the representative dataset to be a list "
+            "holding the model's inputs, `[sample]`, and got a bare array ('Unsupported value from dataset').",
+        )
+    if isinstance(result, BaseException):
+        raise result
+    if "path" in result:
+        raise Mistake(
+            "path_instead_of_bytes",
+            f"Your quantize() returned a path ({result['path']!r}, a {result['type']}), not the model. "
+            "Return the bytes themselves: the result of `converter.convert()`.",
+        )
+    if "bytes" not in result:
+        raise AssertionError(
+            f"quantize() should return the flatbuffer as bytes (what converter.convert() returns); "
+            f"yours returned a {result['type']}."
+        )
+    return result["bytes"]
+
+
+# --- interpreters, in a worker process -----------------------------------------------------
+
+
+@dataclass
+class Run:
+    facts: dict | None
+    error: str | None
+
+
+def tflm_available() -> bool:
+    return importlib.util.find_spec("tflite_micro") is not None
+
+
+def run_interpreter(model: bytes, interpreter: str, inputs=None, arena_size: int = 0) -> Run:
+    """Load (and optionally run) `model` in a child process; a crash there is a failed run, never ours."""
+    with tempfile.TemporaryDirectory(prefix="grader-tflite-") as tmp:
+        path = Path(tmp) / "model.tflite"
+        path.write_bytes(model)
+        request = {"model": str(path), "interpreter": interpreter, "arena_size": arena_size,
+                   "inputs": None if inputs is None else [np.ravel(x).tolist() for x in inputs]}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TF_CPP_MIN_LOG_LEVEL": "3", "LC_ALL": "C"}
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", str(WORKER)], input=json.dumps(request).encode(), capture_output=True,
+                cwd=tmp, env=env, timeout=WORKER_SECONDS, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return Run(None, f"the interpreter did not finish within {WORKER_SECONDS} s")
+    if done.returncode < 0:
+        return Run(None, f"the interpreter crashed (signal {-done.returncode}){_last_words(done.stderr)}")
+    if done.returncode != 0:
+        return Run(None, f"the interpreter stopped with an error{_last_words(done.stderr)}")
+    return Run(json.loads(done.stdout), None)
+
+
+def _last_words(stderr: bytes) -> str:
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith(("INFO:", "WARNING:", "W0000", "I0000"))]
+    return f": {lines[-1][:300]}" if lines else ""
+
+
+def _litert_facts(model: bytes, reference_cache) -> dict:
+    """What LiteRT reads from a flatbuffer, cached by content."""
+    cache = _cache(reference_cache).setdefault("litert", {})
+    key = hashlib.sha256(model).hexdigest()
+    if key not in cache:
+        cache[key] = run_interpreter(model, "litert")
+    run = cache[key]
+    assert run.error is None, f"The LiteRT interpreter could not load your model: {run.error}."
+    return run.facts
+
+
+def to_model_input(x: np.ndarray, details: dict) -> np.ndarray:
+    """Float inputs as the model's input type wants them; integers clipped to their range."""
+    dtype = np.dtype(details["dtype"])
+    if dtype.kind == "f":
+        return x.astype(dtype)
+    scale, zero_point = details["scales"][0], details["zero_points"][0]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
+
+
+def from_model_output(y: np.ndarray, details: dict) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    if np.dtype(details["dtype"]).kind == "f":
+        return y
+    return (y - details["zero_points"][0]) * details["scales"][0]
+
+
+def _outputs(model: bytes, interpreter: str, x: np.ndarray, details: dict, arena_size: int = 0) -> Run:
+    inputs = to_model_input(x, details)
+    run = run_interpreter(model, interpreter, inputs=[[v] for v in inputs.ravel()], arena_size=arena_size)
+    if run.facts is not None:
+        run.facts["values"] = np.array(run.facts["outputs"], dtype=np.float64).ravel()
+    return run
+
+
+def _test_inputs(rng, n: int = 64) -> np.ndarray:
+    return np.concatenate([[0.0, 2 * np.pi], rng.uniform(0.0, 2 * np.pi, n - 2)])
+
+
+def _is_quantized(details: dict) -> bool:
+    return np.dtype(details["dtype"]).kind in "iu" and bool(details["scales"])
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_representative_dataset(student, rng):
+    """representative_dataset(x_sample) is a generator function yielding [float32 array (1, n_features)] from the sample."""
+    for n, features in ((40, 1), (12, 3)):
+        x_sample = rng.uniform(0.0, 2 * np.pi, size=(n, features))
+        facts = student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
+                              needs=["representative_dataset"]).plain()
+        if not facts["callable"]:
+            if facts["returned"] == "generator":
+                raise Mistake(
+                    "generator_not_function",
+                    "representative_dataset() returned a generator object; the converter wants a function it "
+                    "can call to get a fresh generator. Define an inner generator function and return it "
+                    "without calling it.",
+                )
+            raise AssertionError(
+                f"representative_dataset(x_sample) should return a generator function (callable); "
+                f"yours returned a {facts['returned']}."
+            )
+        items = facts["items"]
+        assert items, "The generator function returned by representative_dataset yielded nothing: yield one item per sample."
+        expected_shape = [1, features]
+        for item in items:
+            kind = item["type"]
+            if "items" not in item:
+                if item.get("shape") is not None:
+                    raise Mistake(
+                        "bare_array",
+                        f"Each item must be a list holding one array, `[sample]`; yours yielded a bare {kind} "
+                        f"of shape {tuple(item['shape'])}. The converter rejects that ('Unsupported value from "
+                        "dataset'): yield `[sample]`.",
+                    )
+                raise AssertionError(f"Each item should be a list holding one float32 array; yours yielded a {kind}.")
+            assert item["length"] == 1, (
+                f"Each item should be a list of exactly one array (the model has one input); yours yielded a "
+                f"{kind} of {item['length']} elements."
+            )
+            inner = item["items"][0]
+            assert inner.get("shape") is not None, (
+                f"The list you yield should hold a NumPy array; it held a {inner['type']}."
+            )
+            if inner["dtype"] == "float64":
+                raise Mistake(
+                    "float64_samples",
+                    "Your samples are float64 (NumPy's default); the model's input is float32 and the converter "
+                    "refuses float64 ('Got value of type FLOAT64 but expected type FLOAT32'). Convert with "
+                    "`.astype(np.float32)`.",
+                )
+            assert inner["dtype"] == "float32", f"Each sample should be float32; yours is {inner['dtype']}."
+            assert inner["shape"] == expected_shape, (
+                f"Each sample should have shape (1, n_features) = {tuple(expected_shape)} for a sample of "
+                f"{features} feature(s): a batch of one. Yours has shape {tuple(inner['shape'])}."
+            )
+            row = np.asarray(inner["value"], dtype=np.float64).ravel()
+            assert np.isclose(x_sample, row, rtol=1e-6, atol=1e-6).all(axis=1).any(), (
+                f"Each yielded sample should be a row of x_sample; {fmt(row)} is not one of them."
+            )
+        wanted = min(n, 100)
+        assert len(items) >= wanted, (
+            f"For a sample of {n} rows your generator yielded only {len(items)} item(s); yield every row "
+            "(up to a few hundred) so the converter sees the whole range of inputs."
+        )
+
+
+def check_flatbuffer(student, exercise, reference_cache):
+    """quantize(model, x_sample) returns the bytes of a TFLite flatbuffer that LiteRT can load."""
+    model = _student_tflite(student, exercise, reference_cache)
+    assert len(model) >= 8 and model[4:8] == b"TFL3", (
+        f"quantize() should return a TFLite flatbuffer (its bytes 4-8 read 'TFL3'); your {len(model)} bytes "
+        f"start with {model[:8]!r}."
+    )
+    _litert_facts(model, reference_cache)
+
+
+def check_int8_tensors(student, exercise, reference_cache):
+    """Input and output are int8, every tensor is int8 except int32 biases, no float operators remain."""
+    facts = _litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache)
+    io = {facts["input"]["dtype"], facts["output"]["dtype"]}
+    tensors = {t["index"]: t for t in facts["tensors"]}
+    float_activation = any(
+        tensors[op["inputs"][0]]["dtype"].startswith("float")
+        for op in facts["ops"]
+        if op["name"] in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D") and op["inputs"]
+    )
+    fix = (
+        "For full-integer quantization set `converter.optimizations = [tf.lite.Optimize.DEFAULT]`, "
+        "`converter.representative_dataset`, `converter.target_spec.supported_ops = "
+        "[tf.lite.OpsSet.TFLITE_BUILTINS_INT8]` and `converter.inference_input_type = "
+        "converter.inference_output_type = tf.int8`."
+    )
+    if float_activation:
+        raise Mistake(
+            "dynamic_range_only",
+            "Your model still computes in float32: its layers take float32 activations "
+            f"(input {facts['input']['dtype']}, output {facts['output']['dtype']}). `Optimize.DEFAULT` alone is "
+            "dynamic-range quantization (at most the weights become int8, and for a model this small not even "
+            f"those). {fix}",
+        )
+    if io == {"uint8"} or "uint8" in io:
+        raise Mistake(
+            "uint8_io",
+            f"Your model's input is {facts['input']['dtype']} and its output {facts['output']['dtype']}; TensorFlow "
+            "Lite Micro's int8 kernels expect int8 (uint8 is the legacy scheme). Use "
+            "`converter.inference_input_type = converter.inference_output_type = tf.int8`.",
+        )
+    if any(d.startswith("float") for d in io):
+        raise Mistake(
+            "float_io",
+            f"Your weights and activations are int8, but the model's input is {facts['input']['dtype']} and its "
+            f"output {facts['output']['dtype']}: the converter left float QUANTIZE/DEQUANTIZE steps at the ends, "
+            "which a microcontroller without a float unit cannot afford. Set "
+            "`converter.inference_input_type = converter.inference_output_type = tf.int8`.",
+        )
+    biases = {op["inputs"][2] for op in facts["ops"] if len(op["inputs"]) > 2 and op["inputs"][2] >= 0}
+    wrong = [
+        f"{t['name']} ({t['dtype']})"
+        for t in facts["tensors"]
+        if t["dtype"] != ("int32" if t["index"] in biases else "int8")
+    ]
+    assert not wrong, (
+        f"Every tensor should be int8 except the int32 biases; these are not: {', '.join(wrong[:5])}. {fix}"
+    )
+    float_ops = sorted(
+        {
+            op["name"]
+            for op in facts["ops"]
+            if any(tensors[i]["dtype"].startswith("float") for i in op["inputs"] + op["outputs"] if i >= 0)
+        }
+    )
+    assert not float_ops, f"These operators still work on float values: {', '.join(float_ops)}. {fix}"
+
+
+def check_accuracy(student, exercise, reference_cache, rng, tol):
+    """Dequantized outputs follow the float model, within a couple of steps of the judge's own int8 conversion."""
+    model = _student_tflite(student, exercise, reference_cache)
+    facts = _litert_facts(model, reference_cache)
+    x = _test_inputs(rng)
+    expected = _keras_model(exercise, reference_cache).predict(x.reshape(-1, 1), verbose=0).ravel().astype(np.float64)
+    reference = _reference_tflite(exercise, reference_cache)
+    ref_facts = _litert_facts(reference, reference_cache)
+    ref_run = _outputs(reference, "litert", x, ref_facts["input"])
+    assert ref_run.error is None, f"The grader could not run its reference model: {ref_run.error}"
+    step = ref_facts["output"]["scales"][0]
+    reference_values = from_model_output(ref_run.facts["values"], ref_facts["output"])
+    run = _outputs(model, "litert", x, facts["input"])
+    assert run.error is None, f"LiteRT could not run your model: {run.error}."
+    got = from_model_output(run.facts["values"], facts["output"])
+    how = "dequantized " if _is_quantized(facts["output"]) else ""
+    far = np.abs(got - expected)
+    worst = int(np.argmax(far))
+    assert far[worst] <= tol["keras_steps"] * step, (
+        f"Your model's {how}outputs should stay within {tol['keras_steps']:g} quantization steps "
+        f"({tol['keras_steps'] * step:.4f}) of the float Keras model; at x = {x[worst]:.4f} it gives "
+        f"{got[worst]:.4f} where the float model gives {expected[worst]:.4f}. Check that the representative "
+        "dataset covers the inputs' whole range."
+    )
+    if not _is_quantized(facts["output"]):
+        return  # a float output is compared with the float model only; int8_tensors says what is wrong
+    off = np.abs(got - reference_values) / step
+    worst = int(np.argmax(off))
+    assert off[worst] <= tol["reference_steps"] + 1e-6, (
+        f"Your model's {how}outputs should be within {tol['reference_steps']:g} quantization steps of a standard "
+        f"int8 conversion of the same model; at x = {x[worst]:.4f} yours is {off[worst]:.1f} steps away "
+        f"({got[worst]:.4f})."
+    )
+
+
+def check_size(student, exercise, reference_cache, tol):
+    """The flatbuffer fits the size budget of a small microcontroller."""
+    model = _student_tflite(student, exercise, reference_cache)
+    limit = int(tol["model_bytes_max"])
+    assert len(model) <= limit, (
+        f"Your model is {len(model)} bytes; it should be at most {limit} bytes (an int8 sine model is about "
+        "3.5 KB). Quantize it fully and convert only the model."
+    )
+
+
+def check_micro(student, exercise, reference_cache, rng, tol, note):
+    """Runs on the TensorFlow Lite Micro interpreter within the arena budget and agrees with LiteRT within one step."""
+    model = _student_tflite(student, exercise, reference_cache)
+    facts = _litert_facts(model, reference_cache)
+    arena = int(tol["tflm_arena_bytes"])
+    micro, name = ("tflm", "TensorFlow Lite Micro") if tflm_available() else ("litert_ref", "LiteRT reference kernels")
+    x = _test_inputs(rng, 16)
+    run = _outputs(model, micro, x, facts["input"], arena_size=arena)
+    assert run.error is None, (
+        f"Your model did not run on {name} with a {arena}-byte tensor arena: {run.error}."
+    )
+    baseline = _outputs(model, "litert", x, facts["input"])
+    assert baseline.error is None, f"LiteRT could not run your model: {baseline.error}."
+    got = from_model_output(run.facts["values"], facts["output"])
+    expected = from_model_output(baseline.facts["values"], facts["output"])
+    # One step of the output's scale; a float output is dequantized inside, so use the reference's.
+    if _is_quantized(facts["output"]):
+        step = facts["output"]["scales"][0]
+    else:
+        step = _litert_facts(_reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
+    steps = np.abs(got - expected) / step
+    worst = int(np.argmax(steps))
+    assert steps[worst] <= tol["micro_steps"] + 1e-6, (
+        f"On {name} your model gave {got[worst]:.4f} at x = {x[worst]:.4f} where LiteRT gives "
+        f"{expected[worst]:.4f}: {steps[worst]:.1f} quantization steps apart, more than {tol['micro_steps']:g}."
+    )
+    if micro != "tflm":
+        note(f"exercise 5: tflite-micro is not installed here, so the micro check ran on {name} instead")
+
+
+def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
+    cache = student.cache
+    model = _reference_tflite(exercise, reference_cache)
+    if "c_array" not in cache:
+        source = student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
+        if "text" not in source:
+            cache["c_array"] = AssertionError(
+                f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
+            )
+        else:
+            cache["c_array"] = inspect_c_array(source["text"].decode("utf-8"), C_VAR, len(model))
+    facts = cache["c_array"]
+    if isinstance(facts, BaseException):
+        raise facts
+    if not facts.gcc_found:
+        import pytest
+
+        pytest.skip("gcc is not installed on this machine, so the C array could not be compiled")
+    if facts.compile_error:
+        raise Mistake("c_does_not_compile", f"gcc could not compile your C source: {facts.compile_error}")
+    return facts, len(model)
+
+
+def check_c_array(student, exercise, reference_cache):
+    """to_c_array(model, var_name) compiles with gcc and defines var_name and var_name_len holding the model's bytes."""
+    facts, n = _c_facts(student, exercise, reference_cache)
+    asked = f"to_c_array(model, var_name={C_VAR!r})"
+    if facts.link_error:
+        if f"{C_VAR}_len" in facts.link_error:
+            raise Mistake(
+                "missing_len",
+                f"A program using {asked} could not find `unsigned int {C_VAR}_len` (the linker said: "
+                f"{facts.link_error}). Define the length next to the array, as `xxd -i` does.",
+            )
+        if f"`{C_VAR}'" in facts.link_error:
+            raise AssertionError(
+                f"A program using {asked} could not find the array `{C_VAR}` (the linker said: "
+                f"{facts.link_error}). Name the array after var_name."
+            )
+        raise AssertionError(f"A program using {asked} could not be linked against your C: {facts.link_error}.")
+    assert facts.run_error is None, f"The test program built from your C did not run: {facts.run_error}."
+    if facts.length != n:
+        raise Mistake(
+            "wrong_length",
+            f"`{C_VAR}_len` is {facts.length}, but the model has {n} bytes: it must be exactly the number of "
+            "bytes in the array (len(tflite_model)).",
+        )
+    if facts.data != bytes(_reference_tflite(exercise, reference_cache)):
+        model = _reference_tflite(exercise, reference_cache)
+        first = next(i for i, (a, b) in enumerate(zip(facts.data, model)) if a != b)
+        held = f" (the array holds {facts.sizeof} bytes)" if facts.sizeof is not None else ""
+        raise AssertionError(
+            f"The array `{C_VAR}` should hold the model's bytes in order{held}; byte {first} is "
+            f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}."
+        )
+    default = student.probe("c_source", b"\x01\x02", what="to_c_array()", needs=["to_c_array"]).plain()
+    assert "g_model_len" in default.get("text", b"").decode("utf-8"), (
+        "to_c_array(tflite_model) should use var_name='g_model' by default (array `g_model`, length `g_model_len`)."
+    )
+
+
+def check_c_array_aligned(student, exercise, reference_cache):
+    """The C array is declared 16-byte aligned, as TensorFlow Lite Micro needs to read a model in place."""
+    facts, _ = _c_facts(student, exercise, reference_cache)
+    assert facts.alignment is not None, (
+        f"The grader could not read the alignment of `{C_VAR}` from your C: {facts.info_error}."
+    )
+    if facts.alignment < 16:
+        raise Mistake(
+            "missing_alignment",
+            f"Your array `{C_VAR}` is declared with {facts.alignment}-byte alignment; TensorFlow Lite Micro reads the "
+            "model in place and needs it 16-byte aligned. Declare it `alignas(16)` (from <stdalign.h>) or add "
+            "`__attribute__((aligned(16)))`.",
+        )

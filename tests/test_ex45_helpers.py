@@ -1,0 +1,101 @@
+"""The judge-side helpers of exercises 4 and 5 on hostile or broken inputs: refuse, never crash."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from grader.checks import c_array_harness, ex5_quantize
+from grader.checks.keras_file import UnsafeModel, check_known, read_config
+
+
+def _keras_zip(config: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("metadata.json", "{}")
+    return buf.getvalue()
+
+
+def _layer(class_name: str, module: str = "keras.layers", **config) -> dict:
+    return {"module": module, "class_name": class_name, "config": config, "registered_name": None}
+
+
+def _sequential(*layers: dict) -> dict:
+    return {"module": "keras", "class_name": "Sequential", "config": {"layers": list(layers)}, "registered_name": None}
+
+
+PERCEPTRON = _sequential(_layer("InputLayer", batch_shape=[None, 3]), _layer("Dense", units=1, activation="sigmoid"))
+
+
+def test_a_perceptron_config_is_accepted():
+    check_known(read_config(_keras_zip(PERCEPTRON)))
+
+
+@pytest.mark.parametrize(
+    "config, words",
+    [
+        (_sequential(_layer("Lambda", function={"class_name": "__lambda__", "config": {"code": "..."}})), "Lambda"),
+        (_sequential({"module": "student", "class_name": "MyDense", "config": {}, "registered_name": "Custom>MyDense"}),
+         "MyDense"),
+        (_sequential(_layer("Dense", units=1, activation={"module": "builtins", "class_name": "function",
+                                                          "config": "evil", "registered_name": "function"})),
+         "function"),
+        (_sequential(_layer("Dense", units=1, activation="os.system")), "activation"),
+    ],
+)
+def test_code_carrying_configs_are_refused(config, words):
+    with pytest.raises(UnsafeModel, match=words):
+        check_known(read_config(_keras_zip(config)))
+
+
+def _zip_with(name: str, size: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", json.dumps(PERCEPTRON))
+        z.writestr(name, b"\0" * size)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not a zip", _keras_zip(PERCEPTRON)[:40], _zip_with("../evil.py", 10), _zip_with("model.weights.h5", 80 << 20)],
+)
+def test_unreadable_or_oversized_files_are_refused(data):
+    with pytest.raises(UnsafeModel):
+        read_config(data)
+
+
+@pytest.mark.skipif(not c_array_harness.gcc_available(), reason="gcc is not installed")
+def test_c_array_facts():
+    data = bytes(range(256)) * 3
+    body = ", ".join(f"0x{b:02x}" for b in data)
+    good = f"__attribute__((aligned(16))) const unsigned char m[] = {{{body}}};\nunsigned int m_len = {len(data)};\n"
+    facts = c_array_harness.inspect_c_array(good, "m", len(data))
+    assert (facts.compile_error, facts.link_error, facts.length, facts.data, facts.alignment) == (
+        None, None, len(data), data, 16)
+    unaligned = good.replace("__attribute__((aligned(16))) ", "")
+    assert c_array_harness.inspect_c_array(unaligned, "m", len(data)).alignment == 1
+    no_len = good.split("\n")[0]
+    assert "m_len" in c_array_harness.inspect_c_array(no_len, "m", len(data)).link_error
+    broken = good.replace("};", "}")
+    assert c_array_harness.inspect_c_array(broken, "m", len(data)).compile_error.startswith("line 2: error:")
+
+
+def test_a_constructor_in_student_c_runs_sandboxed_and_cannot_hang_the_judge():
+    if not c_array_harness.gcc_available():
+        pytest.skip("gcc is not installed")
+    source = ("const unsigned char m[] = {1};\nunsigned int m_len = 1;\n"
+              "__attribute__((constructor)) static void spin(void) { for (;;) {} }\n")
+    facts = c_array_harness.inspect_c_array(source, "m", 1)
+    assert facts.run_error and facts.data is None
+
+
+@pytest.mark.parametrize("model", [b"", b"garbage" * 100, b"\x1c\x00\x00\x00TFL3" + b"\xff" * 500])
+def test_hostile_flatbuffers_fail_in_the_worker_not_here(model):
+    run = ex5_quantize.run_interpreter(model, "litert")
+    assert run.facts is None and run.error
+
