@@ -19,6 +19,7 @@ and the ratio. Skips with a message while `grade batch` does not exist.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import tempfile
@@ -53,6 +54,8 @@ def naive(subs: list[Path], jobs: int) -> tuple[float, float]:
         r = run([*GRADE, "exercise", "all", "--submission", str(sub), "--json"])
         if r.returncode not in (0, 1):
             print(f"warning: {sub.name}: exit {r.returncode}")
+        elif r.returncode == 1:
+            print(f"warning: {sub.name}: a solution lost points in a fresh process (figures not comparable)")
 
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(one, subs))
@@ -63,6 +66,9 @@ def batch(directory: Path, out: Path, jobs: int, cwd: Path = ROOT) -> tuple[floa
     r = run([*GRADE, "batch", str(directory), "--out", str(out), "--jobs", str(jobs)], cwd=cwd)
     if r.returncode != 0:
         print(f"warning: grade batch exited {r.returncode}: {r.stderr[-500:]}")
+    lost = [r["submission"] for r in _reports(out) if r["score"] < r["max_score"]]
+    if lost:
+        print(f"warning: {cwd.name}: solutions lost points in grade batch (figures not comparable): {lost}")
     return r.wall, r.cpu
 
 
@@ -84,12 +90,12 @@ def warm(subs: list[Path], jobs: int) -> tuple[float, float]:
     return time.perf_counter() - start, _children_cpu() - cpu0
 
 
-def _scores(out: Path) -> list[tuple[str, float]]:
-    import json
+def _reports(out: Path) -> list[dict]:
+    return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
 
-    if not out.exists():
-        return []
-    return [(r["submission"], r["score"]) for r in map(json.loads, out.read_text().splitlines())]
+
+def _scores(out: Path) -> list[tuple[str, float]]:
+    return [(r["submission"], r["score"]) for r in _reports(out)]
 
 
 def main() -> None:
@@ -122,8 +128,9 @@ def main() -> None:
                                            batch(subs, root / "all-other.jsonl", a.jobs, other))
             for name in ("few", "all"):
                 mine, theirs = root / f"{name}.jsonl", root / f"{name}-other.jsonl"
-                if _scores(mine) != _scores(theirs):
-                    print(f"warning: the two working copies gave different scores on the {name} batch")
+                differ = sorted(set(_scores(mine)) ^ set(_scores(theirs)))
+                if differ:
+                    print(f"warning: the two working copies gave different scores on the {name} batch: {differ}")
 
     n, k = a.submissions, a.few
     print(f"{n} submissions (every exercise's solution), {a.jobs} at a time; {machine()}")
