@@ -84,10 +84,17 @@ def _die_with_parent(parent: int, scratch: Path | None) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        for pid in reversed(_descendants(os.getpid())):
-            _kill(pid)
-        if scratch is not None:
+        # The main thread may still be grading, starting processes and making files
+        # while this one cleans up: go round until both are gone.
+        for _ in range(20):
+            for pid in reversed(_descendants(os.getpid())):
+                _kill(pid)
+            if scratch is None:
+                break
             shutil.rmtree(scratch, ignore_errors=True)
+            if not scratch.exists():
+                break
+            time.sleep(0.05)
         _kill(os.getpid())
 
     threading.Thread(target=watch, daemon=True).start()
