@@ -4,19 +4,22 @@ Grades --submissions distinct submissions (the reference solutions of every exer
 that exists, each file with a comment that makes it unique, so no report is reused)
 two ways, two at a time:
   naive  a fresh `grade exercise all --submission S --json` process per submission;
-  batch  `grade batch DIR --out FILE --jobs 2`.
-  warm   (for reference) --jobs processes, each grading its share with one
-         long-lived `grader.api.Grader`: what a batch whose workers keep a warm
-         zygote across submissions costs.
+  batch  `grade batch DIR --out FILE --jobs 2` (each job slot a long-lived worker
+         holding one warm `grader.api.Grader`);
+  warm   (for reference) --jobs bare processes, each grading its share with one
+         `grader.api.Grader`, without the batch's durability and isolation machinery.
+--compare DIR also runs `grade batch` from another working copy (for example
+`git archive main | tar -x -C DIR`) in the same run, for before/after figures.
 Prints total time, marginal seconds per submission ((T(n) - T(few)) / (n - few))
 and the ratio. Skips with a message while `grade batch` does not exist.
 
-    python bench/batch.py [--submissions 40] [--few 4] [--jobs 2]
+    python bench/batch.py [--submissions 40] [--few 4] [--jobs 2] [--compare DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import tempfile
@@ -51,16 +54,21 @@ def naive(subs: list[Path], jobs: int) -> tuple[float, float]:
         r = run([*GRADE, "exercise", "all", "--submission", str(sub), "--json"])
         if r.returncode not in (0, 1):
             print(f"warning: {sub.name}: exit {r.returncode}")
+        elif r.returncode == 1:
+            print(f"warning: {sub.name}: a solution lost points in a fresh process (figures not comparable)")
 
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(one, subs))
     return time.perf_counter() - start, _children_cpu() - cpu0
 
 
-def batch(directory: Path, out: Path, jobs: int) -> tuple[float, float]:
-    r = run([*GRADE, "batch", str(directory), "--out", str(out), "--jobs", str(jobs)])
+def batch(directory: Path, out: Path, jobs: int, cwd: Path = ROOT) -> tuple[float, float]:
+    r = run([*GRADE, "batch", str(directory), "--out", str(out), "--jobs", str(jobs)], cwd=cwd)
     if r.returncode != 0:
         print(f"warning: grade batch exited {r.returncode}: {r.stderr[-500:]}")
+    lost = [r["submission"] for r in _reports(out) if r["score"] < r["max_score"]]
+    if lost:
+        print(f"warning: {cwd.name}: solutions lost points in grade batch (figures not comparable): {lost}")
     return r.wall, r.cpu
 
 
@@ -82,11 +90,20 @@ def warm(subs: list[Path], jobs: int) -> tuple[float, float]:
     return time.perf_counter() - start, _children_cpu() - cpu0
 
 
+def _reports(out: Path) -> list[dict]:
+    return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+
+
+def _scores(out: Path) -> list[tuple[str, float]]:
+    return [(r["submission"], r["score"]) for r in _reports(out)]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--submissions", type=int, default=40)
     p.add_argument("--few", type=int, default=4, help="the small batch the marginal cost is taken against")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--compare", type=Path, help="another working copy whose `grade batch` to measure alike")
     a = p.parse_args()
     if not batch_available():
         print("bench/batch.py: `grade batch` does not exist in this working copy yet; nothing to measure.")
@@ -105,6 +122,15 @@ def main() -> None:
             "batch": (batch(few, root / "few.jsonl", a.jobs), batch(subs, root / "all.jsonl", a.jobs)),
             "warm": (warm(entries[: a.few], a.jobs), warm(entries, a.jobs)),
         }
+        if a.compare:
+            other = a.compare.resolve()
+            results[a.compare.name[:8]] = (batch(few, root / "few-other.jsonl", a.jobs, other),
+                                           batch(subs, root / "all-other.jsonl", a.jobs, other))
+            for name in ("few", "all"):
+                mine, theirs = root / f"{name}.jsonl", root / f"{name}-other.jsonl"
+                differ = sorted(set(_scores(mine)) ^ set(_scores(theirs)))
+                if differ:
+                    print(f"warning: the two working copies gave different scores on the {name} batch: {differ}")
 
     n, k = a.submissions, a.few
     print(f"{n} submissions (every exercise's solution), {a.jobs} at a time; {machine()}")
@@ -117,8 +143,12 @@ def main() -> None:
     ratio_marginal = marginal["naive"] / marginal["batch"]
     print(f"batch is {ratio_total:.1f}× faster in total, {ratio_marginal:.1f}× per marginal submission "
           f"(target ≥ {TARGET:g}×: {verdict(ratio_total >= TARGET)})")
-    print(f"warm Graders would be {results['naive'][1][0] / results['warm'][1][0]:.1f}× faster in total, "
+    print(f"bare warm Graders are {results['naive'][1][0] / results['warm'][1][0]:.1f}× faster in total, "
           f"{marginal['naive'] / marginal['warm']:.1f}× per marginal submission")
+    if a.compare:
+        way = a.compare.name[:8]
+        print(f"{a.compare} `grade batch` is {results['naive'][1][0] / results[way][1][0]:.1f}× faster in total, "
+              f"{marginal['naive'] / marginal[way]:.1f}× per marginal submission")
 
 
 if __name__ == "__main__":

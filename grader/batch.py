@@ -1,10 +1,13 @@
 """`grade batch`: grade every submission in a directory, in parallel, resumably.
 
 Each entry of the directory (a folder or a `.zip`; hidden entries ignored) is
-one submission, its name (without `.zip`) its id. Each is graded by a job of
-its own (`grader.batch_worker`, a process per submission) so one broken
-submission cannot affect another; a crash, a hang or a bad archive becomes
-that submission's error report and the batch goes on.
+one submission, its name (without `.zip`) its id. Each of the J job slots
+is a long-lived worker process (`grader.batch_worker`) holding one warm
+`grader.api.Grader`: TensorFlow is imported once per worker, not once per
+submission, and every exercise of every submission still runs in a fresh
+runner forked from the worker's zygote. A submission that crashes or hangs
+its worker, or a bad archive, becomes that submission's error report; the
+worker is killed with everything it started and replaced, and the batch goes on.
 
 Nothing is lost: a finished report is written to the state directory
 atomically (temporary file, fsync, rename, fsync of the directory) before it
@@ -22,6 +25,8 @@ import hashlib
 import json
 import os
 import re
+import select
+import shutil
 import signal
 import statistics
 import subprocess
@@ -265,7 +270,7 @@ def default_state_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.grader-state"
 
 
-# ---------------------------------------------------------------- one job
+# ---------------------------------------------------------------- the workers
 
 
 @dataclass(frozen=True)
@@ -273,92 +278,221 @@ class JobSettings:
     exercises: Sequence[int] | None
     seed: int | None
     timeout_s: float
-    grade_fn: str = "grader.api:grade"
+    grade_fn: str = "grader.api:Grader"  # a Grader-like class kept warm in each worker, or a grade function
 
 
 def job_timeout(exercises: Sequence[int] | None) -> float:
-    """A bound on one submission: its exercises' own limits, plus start-up, with room to spare."""
+    """A bound on one submission: its exercises' own limits, plus a worker's start-up, with room to spare."""
     return 60.0 + 1.5 * sum(ex.limits.exercise_seconds for ex in selected_exercises(exercises))
 
 
-class Jobs:
-    """The running job processes, so an interrupted batch can stop them all."""
+class WorkerTimeout(Exception):
+    """The worker did not answer within the submission's time limit."""
 
-    def __init__(self, scratch: Path, logs: Path) -> None:
-        self.scratch = scratch
-        self.logs = logs
-        self._lock = threading.Lock()
-        self._running: set[subprocess.Popen] = set()
-        self.stopping = False
 
-    def run(self, entry: Entry, settings: JobSettings) -> Report:
-        """Grade one submission in a job process; always a report, an error report when the job failed."""
-        report_file = self.scratch / f"report-{uuid.uuid4().hex}.json"
-        cmd = [
-            sys.executable, "-m", "grader.batch_worker",
-            "--submission", str(entry.path), "--id", entry.id, "--report", str(report_file),
-            "--grade-fn", settings.grade_fn, "--parent", str(os.getpid()),
-        ]  # fmt: skip
+class WorkerFailed(Exception):
+    """The worker ended, or answered something that is not a report, while grading a submission."""
+
+    def __init__(self, message: str, log: str):
+        super().__init__(message)
+        self.message, self.log = message, log
+
+
+class Worker:
+    """One long-lived `python -m grader.batch_worker` process: submission paths in, reports out.
+
+    It runs in a session of its own with a scratch directory of its own (the
+    zygote's, the runners' and the unpacked zips' directories are all inside), so
+    killing it and removing that directory leaves nothing behind.
+    """
+
+    def __init__(self, settings: JobSettings, scratch: Path):
+        self.log_path = scratch / f"worker-{uuid.uuid4().hex}.log"
+        self.tmp = Path(tempfile.mkdtemp(prefix="grader-batch-worker-"))
+        self.tmp.chmod(0o711)  # runners may run as a uid of their own: they must reach their work dirs
+        cmd = [sys.executable, "-m", "grader.batch_worker", "--grade-fn", settings.grade_fn,
+               "--parent", str(os.getpid()), "--scratch", str(self.tmp)]
         for n in settings.exercises or ():
             cmd += ["--exercise", str(n)]
         if settings.seed is not None:
             cmd += ["--seed", str(settings.seed)]
-        start = time.monotonic()
-        with tempfile.TemporaryFile(dir=self.scratch) as log:
-            with self._lock:
-                if self.stopping:
-                    raise KeyboardInterrupt
-                proc = subprocess.Popen(
-                    cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                    cwd=Path(__file__).resolve().parent.parent,
-                )  # fmt: skip
-                self._running.add(proc)
+        with open(self.log_path, "ab") as log:  # appended to by the worker; read here from an offset
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
+                cwd=Path(__file__).resolve().parent.parent,
+            )  # fmt: skip
+        self._pending = b""
+        self._log_from = 0
+
+    def grade(self, entry: Entry, timeout_s: float) -> Report:
+        """The worker's report for `entry`; WorkerTimeout or WorkerFailed (then the worker must be killed)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._log_from = self._log_size()
+        request = json.dumps({"id": entry.id, "submission": str(entry.path)}) + "\n"
+        try:
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+        except OSError:
+            raise self._failed() from None
+        line = self._read_line(time.monotonic() + timeout_s)
+        try:
+            reply = json.loads(line)
+            if reply.get("id") != entry.id:
+                raise ValueError(f"a reply for {reply.get('id')!r}")
+            return Report.model_validate(reply["report"])
+        except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as e:
+            raise WorkerFailed(f"the worker sent something that is not a report ({str(e)[:100]})", self.log_text()) from None
+
+    def _read_line(self, deadline: float) -> bytes:
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise self._failed()
+                self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+    def _failed(self) -> WorkerFailed:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.proc.returncode
+        return WorkerFailed(_signal_word(code), self.log_text())
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_text(self) -> str:
+        """What the worker printed since it was given the current submission."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_from)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL the worker and everything it started; remove its scratch directory and log."""
+        if self.proc.poll() is None:
+            kill_tree(self.proc.pid)
+        _kill_group(self.proc)
+        self._cleanup()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Let the worker finish (its zygote cleans up after itself); kill it if it does not."""
+        try:
+            self.proc.stdin.close()  # type: ignore[union-attr]
+            self.proc.wait(timeout=timeout_s)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def _cleanup(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
             try:
-                proc.wait(timeout=settings.timeout_s)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                _kill_group(proc)
-                with self._lock:
-                    self._running.discard(proc)
+                stream.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.log_path.unlink(missing_ok=True)
+
+
+class Jobs:
+    """The job slots: at most one worker each, reused from submission to submission, replaced when one fails."""
+
+    def __init__(self, settings: JobSettings, scratch: Path, logs: Path) -> None:
+        self.settings = settings
+        self.scratch = scratch
+        self.logs = logs
+        self._lock = threading.Lock()
+        self._idle: list[Worker] = []
+        self._workers: set[Worker] = set()
+        self.stopping = False
+        self.started = 0  # workers started, replacements included
+
+    def _take(self) -> Worker:
+        with self._lock:
             if self.stopping:
                 raise KeyboardInterrupt
-            elapsed = time.monotonic() - start
-            if timed_out:
-                return error_report(
-                    entry.id, settings.exercises, settings.seed,
-                    f"Grading this submission took longer than {settings.timeout_s:.0f} s and was stopped. "
-                    "Look for an infinite loop or very slow code.",
-                    elapsed,
-                )  # fmt: skip
-            try:
-                report = Report.model_validate_json(report_file.read_text(encoding="utf-8"))
-                report_file.unlink()
-                (self.logs / f"{_safe_name(entry.id)}.log").unlink(missing_ok=True)
-                return report
-            except (OSError, ValidationError):
-                log.seek(0)
-                text = log.read().decode("utf-8", "replace")
-                last = text.strip().splitlines()[-1] if text.strip() else ""
-                atomic_write(self.logs / f"{_safe_name(entry.id)}.log", text)
-                message = f"The grader could not grade this submission ({_signal_word(proc.returncode)})"
-                return error_report(
-                    entry.id, settings.exercises, settings.seed,
-                    f"{message}: {last[:300]}" if last else f"{message}.", elapsed,
-                )  # fmt: skip
+            if self._idle:
+                return self._idle.pop()
+            worker = Worker(self.settings, self.scratch)
+            self._workers.add(worker)
+            self.started += 1
+            return worker
+
+    def _drop(self, worker: Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._workers.discard(worker)
+
+    def run(self, entry: Entry) -> Report:
+        """Grade one submission in a worker; always a report, an error report when the worker failed."""
+        settings = self.settings
+        worker = self._take()
+        start = time.monotonic()
+        try:
+            report = worker.grade(entry, settings.timeout_s)
+        except WorkerTimeout:
+            self._drop(worker)
+            if self.stopping:
+                raise KeyboardInterrupt from None
+            return error_report(
+                entry.id, settings.exercises, settings.seed,
+                f"Grading this submission took longer than {settings.timeout_s:.0f} s and was stopped. "
+                "Look for an infinite loop or very slow code.",
+                time.monotonic() - start,
+            )  # fmt: skip
+        except WorkerFailed as e:
+            self._drop(worker)
+            if self.stopping:
+                raise KeyboardInterrupt from None
+            atomic_write(self.logs / f"{_safe_name(entry.id)}.log", e.log)
+            last = e.log.strip().splitlines()[-1] if e.log.strip() else ""
+            message = f"The grader could not grade this submission ({e.message})"
+            return error_report(
+                entry.id, settings.exercises, settings.seed,
+                f"{message}: {last[:300]}" if last else f"{message}.", time.monotonic() - start,
+            )  # fmt: skip
+        except BaseException:
+            self._drop(worker)
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        (self.logs / f"{_safe_name(entry.id)}.log").unlink(missing_ok=True)
+        return report
 
     def stop_all(self) -> None:
+        """Kill every worker (an interrupted batch): the ones grading see their worker end."""
         with self._lock:
             self.stopping = True
-            for proc in list(self._running):
-                _kill_group(proc)
+            workers = list(self._workers)
+        for worker in workers:
+            if worker.proc.poll() is None:
+                kill_tree(worker.proc.pid)
+
+    def close(self) -> None:
+        """End the workers: idle ones finish cleanly, any other is killed."""
+        with self._lock:
+            workers, self._workers, self._idle = list(self._workers), set(), []
+        for worker in workers:
+            worker.close(timeout_s=0 if self.stopping else 10.0)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         kill_tree(proc.pid)
-    else:  # the job has ended: its process group may still hold processes it started
+    else:  # the worker has ended: its process group may still hold processes it started
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -366,7 +500,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _signal_word(returncode: int) -> str:
+def _signal_word(returncode: int | None) -> str:
+    if returncode is None:
+        return "no exit status"
     if returncode < 0:
         try:
             return f"killed by {signal.Signals(-returncode).name}"
@@ -520,12 +656,11 @@ def grade_all(
             progress.resumed_one()
         else:
             todo.append((entry, key))
-    runner = Jobs(store.scratch, store.logs)
+    runner = Jobs(settings, store.scratch, store.logs)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade-job")
+    interrupted = False
     try:
-        pending: dict[Future, tuple[Entry, str]] = {
-            pool.submit(runner.run, entry, settings): (entry, key) for entry, key in todo
-        }
+        pending: dict[Future, tuple[Entry, str]] = {pool.submit(runner.run, entry): (entry, key) for entry, key in todo}
         while pending:
             finished, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             for fut in finished:
@@ -535,11 +670,15 @@ def grade_all(
                 done[entry.id] = report
                 progress.finished(report)
     except KeyboardInterrupt:
+        interrupted = True
         runner.stop_all()
+    except BaseException:
+        runner.stop_all()
+        raise
+    finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        return BatchResult([done[e.id] for e in entries if e.id in done], interrupted=True)
-    pool.shutdown(wait=True)
-    return BatchResult([done[e.id] for e in entries])
+        runner.close()
+    return BatchResult([done[e.id] for e in entries if e.id in done], interrupted=interrupted)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -563,7 +702,7 @@ def run_batch(
     state: Path | None = None,
     visibility: formats.Visibility = "visible",
     feedback: formats.Feedback = "full",
-    grade_fn: str = "grader.api:grade",
+    grade_fn: str = "grader.api:Grader",
     stream: TextIO | None = None,
     timeout_s: float | None = None,
 ) -> int:

@@ -1,18 +1,32 @@
-"""One batch job: grade one submission in a process of its own.
+"""A batch worker: one long-lived process that grades submissions one after another.
 
-`grade batch` starts one of these per submission (`python -m
-grader.batch_worker`), so a submission that crashes or hangs the grader takes
-only its own process down. It unpacks a `.zip` safely, calls the grading API
-and writes the report, as JSON, to the path it was given. It exits 0 whenever
-it wrote a report; anything else is for the parent to turn into an error
-report.
+`grade batch` keeps one of these per job slot (`python -m grader.batch_worker`).
+It holds one warm `grader.api.Grader` (a zygote that imported TensorFlow once,
+the judge's imports, the cached references), so a submission costs its checks,
+not a TensorFlow import. It never runs student code itself: each exercise of
+each submission runs in a fresh runner forked from the zygote.
+
+Protocol, plain JSON, one document per line (never pickle):
+
+  batch  -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip"}
+  worker -> batch, stdout   {"id": "alice", "report": {...the contract report...}}
+
+Anything else the worker or a library prints goes to stderr (the batch's log
+of this worker), so it cannot break a reply. The worker unpacks a `.zip` safely
+into a scratch directory of its own, and after every submission kills whatever
+that submission left running below it. On an unexpected error it prints the
+traceback and exits: the batch turns that into the submission's error report
+and starts a new worker. It exits when stdin closes; when the batch process
+dies it kills all it started and itself, and removes its scratch directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -21,7 +35,6 @@ import time
 from pathlib import Path
 
 from grader import submission
-from grader.report import Report
 
 
 def _load(spec: str):
@@ -47,62 +60,124 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _kill(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def kill_tree(pid: int) -> None:
     """SIGKILL `pid`'s process group and every descendant's group.
 
     The grader's runner starts student code in a session of its own, so
-    killing the job's group alone would leave a hanging student process behind.
+    killing the worker's group alone would leave a hanging student process behind.
     """
-    targets = _descendants(pid)
-    for target in [*reversed(targets), pid]:
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(target, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+    for target in [*reversed(_descendants(pid)), pid]:
+        _kill(target)
 
 
-def _die_with_parent(parent: int) -> None:
-    """If `grade batch` is killed (kill -9), take this job and the processes it started down too."""
+def _die_with_parent(parent: int, scratch: Path | None) -> None:
+    """If `grade batch` is killed (kill -9), take this worker, the processes it started and its files down too."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        kill_tree(os.getpid())
+        # The main thread may still be grading, starting processes and making files
+        # while this one cleans up: go round until both are gone.
+        for _ in range(20):
+            for pid in reversed(_descendants(os.getpid())):
+                _kill(pid)
+            if scratch is None:
+                break
+            shutil.rmtree(scratch, ignore_errors=True)
+            if not scratch.exists():
+                break
+            time.sleep(0.05)
+        _kill(os.getpid())
 
     threading.Thread(target=watch, daemon=True).start()
 
 
-def write_report(report: Report, path: Path) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(report.model_dump_json(), encoding="utf-8")
-    os.replace(tmp, path)
+class _Grading:
+    """The grading API this worker calls: a `Grader`-like class (kept warm) or a plain grade function."""
+
+    def __init__(self, spec: str):
+        target = _load(spec)
+        self.grader = target() if isinstance(target, type) else None
+        self.grade = self.grader.grade if self.grader is not None else target
+
+    def keep(self) -> set[int]:
+        """The processes that belong to the worker between submissions: its zygote, if any."""
+        zygote = getattr(self.grader, "zygote", None)
+        pid = getattr(zygote, "pid", None)
+        return {pid} if pid else set()
+
+    def close(self) -> None:
+        if self.grader is not None:
+            self.grader.close()
+
+
+def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, seed: int | None) -> dict:
+    path, sid = Path(request["submission"]), str(request["id"])
+    with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
+        try:
+            root = submission.prepare(path, Path(scratch))
+        except submission.SubmissionError as e:
+            from grader.batch import error_report
+
+            report = error_report(sid, exercises, seed, f"Your submission could not be opened: {e}")
+        else:
+            report = grading.grade(root, exercises=exercises, seed=seed, submission_id=sid)
+    return {"id": sid, "report": report.model_dump(mode="json")}
+
+
+def _sweep(keep: set[int]) -> None:
+    """Kill whatever the last submission left below this worker (only the zygote may stay), and reap it."""
+    killed = [pid for pid in reversed(_descendants(os.getpid())) if pid not in keep]
+    for pid in killed:
+        _kill(pid)
+    deadline = time.monotonic() + 1.0
+    for pid in killed:  # those that were our own children
+        while True:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] or time.monotonic() > deadline:
+                    break
+            except ChildProcessError:
+                break
+            time.sleep(0.01)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m grader.batch_worker")
-    p.add_argument("--submission", type=Path, required=True)
-    p.add_argument("--id", required=True)
-    p.add_argument("--report", type=Path, required=True)
     p.add_argument("--exercise", type=int, action="append")
     p.add_argument("--seed", type=int)
-    p.add_argument("--grade-fn", default="grader.api:grade")
+    p.add_argument("--grade-fn", default="grader.api:Grader")
     p.add_argument("--parent", type=int)
+    p.add_argument("--scratch", type=Path, help="a directory of this worker's own for every temporary file")
     args = p.parse_args(argv)
+    if args.scratch is not None:
+        os.environ["TMPDIR"] = tempfile.tempdir = str(args.scratch)
     if args.parent:
-        _die_with_parent(args.parent)
+        _die_with_parent(args.parent, args.scratch)
+    # Replies go to the original stdout; everything else printed (by the grader, pytest,
+    # TensorFlow's C++ side) goes to stderr, the batch's log of this worker.
+    sys.stdout.flush()
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
 
-    grade = _load(args.grade_fn)
-    with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
-        try:
-            root = submission.prepare(args.submission, Path(scratch))
-        except submission.SubmissionError as e:
-            from grader.batch import error_report
-
-            report = error_report(args.id, args.exercise, args.seed, f"Your submission could not be opened: {e}")
-        else:
-            report = grade(root, exercises=args.exercise, seed=args.seed, submission_id=args.id)
-    write_report(report, args.report)
+    grading = _Grading(args.grade_fn)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            reply = grade_one(grading, json.loads(line), args.exercise, args.seed)
+            _sweep(grading.keep())
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+    finally:
+        grading.close()
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from grader.report import Report
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 FAKE = "batch_fakes:grade"
+WARM = "batch_fakes:Grader"
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +57,8 @@ def _run(subs: Path, out: Path, **kw) -> tuple[int, str]:
     stream = io.StringIO()
     kw.setdefault("exercises", [1])
     kw.setdefault("jobs", 2)
-    code = batch.run_batch(subs, out, grade_fn=FAKE, stream=stream, **kw)
+    kw.setdefault("grade_fn", FAKE)
+    code = batch.run_batch(subs, out, stream=stream, **kw)
     return code, stream.getvalue()
 
 
@@ -164,6 +167,38 @@ def test_a_stopped_job_leaves_no_process_behind(tmp_path, monkeypatch):
     assert not _alive(pid), "the job's own session was killed with it"
 
 
+def _worker_of(report: Report) -> tuple[int, int, int]:
+    """(worker pid, processes below it when the submission started, its Grader's count) from the fake's output."""
+    m = re.match(r"worker (\d+); (\d+) processes below it; submission (\d+) of this Grader", report.exercises[0].output)
+    assert m, report.exercises[0].output
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def test_each_job_slot_keeps_one_warm_worker_and_nothing_a_submission_started_outlives_it(tmp_path):
+    for i in range(6):
+        _sub(tmp_path / "s", f"s{i}", "# leak\n# score: 10\n" if i % 2 == 0 else "# score: 5\n")
+    code, err = _run(tmp_path / "s", tmp_path / "out.jsonl", grade_fn=WARM)
+    assert code == 0, err
+    reports = _read(tmp_path / "out.jsonl")
+    assert [r.score for r in reports] == [10, 5] * 3
+    workers = [_worker_of(r) for r in reports]
+    assert len({pid for pid, _, _ in workers}) <= 2, "one worker per job slot, not one per submission"
+    assert max(n for _, _, n in workers) >= 3, "a worker grades many submissions with one Grader"
+    assert all(below == 0 for _, below, _ in workers), "what a submission left running is gone before the next"
+
+
+def test_a_crashed_worker_is_replaced_and_the_batch_goes_on(tmp_path):
+    for name, text in [("a", "# score: 10\n"), ("b", "# crash\n"), ("c", "# raise\n"), ("d", "# score: 5\n")]:
+        _sub(tmp_path / "s", name, text)
+    code, err = _run(tmp_path / "s", tmp_path / "out.jsonl", grade_fn=WARM, jobs=1)
+    assert code == 0, err
+    a, b, c, d = _read(tmp_path / "out.jsonl")
+    assert "killed by SIGKILL" in b.exercises[0].message
+    assert "RuntimeError: the fake grader broke" in c.exercises[0].message
+    assert (a.score, d.score) == (10, 5)
+    assert _worker_of(a)[0] != _worker_of(d)[0] and _worker_of(d)[2] == 1, "d was graded by a new worker"
+
+
 def test_rerun_skips_done_work_and_regrades_what_changed(subs, tmp_path):
     out = tmp_path / "out.jsonl"
     _run(subs, out)
@@ -217,12 +252,12 @@ SCRIPT = """
 import sys
 from pathlib import Path
 from grader.batch import run_batch
-sys.exit(run_batch(Path(sys.argv[1]), Path(sys.argv[2]), "jsonl", [1], 2, grade_fn="batch_fakes:grade"))
+sys.exit(run_batch(Path(sys.argv[1]), Path(sys.argv[2]), "jsonl", [1], 2, grade_fn="batch_fakes:Grader"))
 """
 
 
-def _batch_process(subs: Path, out: Path, delay: str) -> subprocess.Popen:
-    env = {**os.environ, "FAKE_GRADE_DELAY": delay}
+def _batch_process(subs: Path, out: Path, delay: str, workers: Path | None = None) -> subprocess.Popen:
+    env = {**os.environ, "FAKE_GRADE_DELAY": delay, **({"FAKE_WORKER_DIR": str(workers)} if workers else {})}
     return subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(subs), str(out)], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -237,7 +272,9 @@ def test_kill_9_mid_batch_then_rerun_gives_the_uninterrupted_totals(tmp_path):
     assert _batch_process(subs, reference, "0").wait(timeout=120) == 0
 
     out = tmp_path / "out.jsonl"
-    proc = _batch_process(subs, out, "0.4")
+    workers = tmp_path / "workers"
+    workers.mkdir()
+    proc = _batch_process(subs, out, "0.4", workers)
     stored = batch.default_state_dir(out) / "reports"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(stored.glob("*.json"))) < 4:
@@ -247,6 +284,12 @@ def test_kill_9_mid_batch_then_rerun_gives_the_uninterrupted_totals(tmp_path):
     partial = len(list(stored.glob("*.json")))
     assert 4 <= partial < 14, "killed mid-way"
     assert not out.exists()
+    pids = [int(p.name) for p in workers.iterdir()]
+    assert pids
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids), "the workers noticed the batch died and went with it"
 
     rerun = _batch_process(subs, out, "0")
     _, err = rerun.communicate(timeout=120)

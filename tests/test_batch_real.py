@@ -149,3 +149,34 @@ def test_real_batch_killed_mid_way_then_resumed(tmp_path):
     assert len(suites) == len(EXPECTED) and all(len(s.findall("testcase")) >= 1 for s in suites)
     alice = json.loads((tmp_path / "gradescope" / "alice.json").read_text())
     assert alice["score"] == 10 and len(alice["tests"]) == 4
+
+
+# Golden scenarios graded one after another by one warm worker: the references it keeps
+# (and the runs it shares between identical models) must not change any report. Each
+# solution comes twice, so its second grading finds everything cached.
+WARM_SCENARIOS = [
+    "ex3_two_layer/solution", "ex3_two_layer/relu_on_output", "ex3_two_layer/solution",
+    "ex4_perceptron/solution", "ex4_perceptron/train_returns_none", "ex4_perceptron/solution",
+    "ex5_quantize/solution", "ex5_quantize/wrong_length", "ex5_quantize/solution",
+]
+
+
+def test_one_warm_worker_gives_every_golden_report(tmp_path):
+    import shutil
+
+    from tests.scenario import SCENARIOS, SEED, normalise
+
+    subs = tmp_path / "submissions"
+    for i, name in enumerate(WARM_SCENARIOS):
+        shutil.copytree(SCENARIOS / name / "submission", subs / f"{i}_{name.replace('/', '_')}")
+    out = tmp_path / "grades.jsonl"
+    run = _grade(str(subs), "--exercise", "3,4,5", "--jobs", "1", "--seed", str(SEED), "--out", str(out))
+    _, err = run.communicate(timeout=600)
+    assert run.returncode == 0, err
+    reports = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(reports) == len(WARM_SCENARIOS)
+    for report in reports:
+        name = WARM_SCENARIOS[int(report["submission"].split("_")[0])]
+        expected = json.loads((SCENARIOS / name / "expected.json").read_text())["exercises"][0]
+        graded = {ex["slug"]: ex for ex in normalise(report)["exercises"]}[name.split("/")[0]]
+        assert graded == expected, name

@@ -40,8 +40,21 @@ def _forward(layers, x, *, relu_hidden=False, relu_output=False, bias=True, tran
     return values
 
 
-def _keras_output(layers, x, hidden_activation) -> np.ndarray:
-    """What Keras computes for this stack of Dense layers."""
+def _keras_output(layers, x, hidden_activation, refs: dict) -> np.ndarray:
+    """What Keras computes for this stack of Dense layers; kept in `refs` (the reference cache).
+
+    The hidden inputs depend only on the seeds, so every submission graded with the same
+    seeds asks for the same outputs: each Keras model is built once, not once per submission.
+    """
+    key = ("keras_output", hidden_activation, np.asarray(x, np.float32).tobytes(),
+           tuple((np.asarray(w).shape, np.asarray(w).dtype.str, np.asarray(w).tobytes()) for layer in layers for w in layer))
+    cached = refs.get(key)
+    if cached is None:
+        cached = refs[key] = _keras_forward(layers, x, hidden_activation)
+    return cached.copy()
+
+
+def _keras_forward(layers, x, hidden_activation) -> np.ndarray:
     import keras
 
     n_inputs = layers[0][0].shape[0]
@@ -123,9 +136,9 @@ def _call(student, function: str, *args) -> Returned:
         raise
 
 
-def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
+def _two_layer(student, layer_1, layer_2, x: float, rtol: float, refs: dict) -> None:
     got = _call(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
-    if _close(np.array(got), np.array(_keras_output([layer_1, layer_2], [x], None)[0]), rtol):
+    if _close(np.array(got), np.array(_keras_output([layer_1, layer_2], [x], None, refs)[0]), rtol):
         return
     ref = _forward([layer_1, layer_2], [x])[0]  # what the message prints: the same on every machine
     # 8 digits: the course's 18.999996 must not print as 19.
@@ -148,10 +161,10 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     raise AssertionError(expected)
 
 
-def _network(student, layers, x, hidden_activation, rtol: float) -> None:
+def _network(student, layers, x, hidden_activation, rtol: float, refs: dict) -> None:
     args = (layers, x) if hidden_activation is None else (layers, x, hidden_activation)
     got = _call(student, "network_output", *args).as_array("network_output()").astype(np.float64)
-    keras_ref = _keras_output(layers, x, hidden_activation)
+    keras_ref = _keras_output(layers, x, hidden_activation, refs)
     ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")  # what messages print: machine-independent
     shape = " -> ".join(f"Dense({k.shape[1]}{', relu' if hidden_activation and i < len(layers) - 1 else ''})"
                         for i, (k, _) in enumerate(layers))
@@ -184,22 +197,23 @@ def _relu_case(rng: np.random.Generator, n_inputs: int, widths: list[int]):
 # -- checks ---------------------------------------------------------------------
 
 
-def check_course_weights(student, tol):
+def check_course_weights(student, tol, reference_cache):
     """The course's printed weights give 18.999996 at x = 10, and the same network's outputs at other x."""
     _by_hand(student)
     for x in (COURSE_X, -1.0, 0.0, 4.0):  # x = 10 first: the Keras reference there is the course's 18.999996
-        _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"])
+        _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"], reference_cache)
 
 
-def check_two_layer_random(student, rng, tol):
+def check_two_layer_random(student, rng, tol, reference_cache):
     """two_layer_output agrees with a Keras Dense(2) -> Dense(1) model for random weights and inputs."""
     _by_hand(student)
     for _ in range(4):
         layer_1, layer_2 = _stack(rng, 1, [2, 1])
-        _two_layer(student, layer_1, layer_2, float(np.float32(rng.uniform(-10, 10))), tol["float32_rtol"])
+        _two_layer(student, layer_1, layer_2, float(np.float32(rng.uniform(-10, 10))), tol["float32_rtol"],
+                   reference_cache)
 
 
-def check_network_linear(student, rng, tol):
+def check_network_linear(student, rng, tol, reference_cache):
     """network_output agrees with Keras models for random stacks of 1 to 4 linear Dense layers."""
     _by_hand(student)
     cases = [(3, [3, 3, 3])]  # square kernels: a transposed kernel gives a wrong answer, not an error
@@ -208,10 +222,10 @@ def check_network_linear(student, rng, tol):
     for i, (n_inputs, widths) in enumerate(cases):
         layers = _stack(rng, n_inputs, widths)
         x = rng.normal(0, 2, n_inputs).astype(np.float32)
-        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"])
+        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"], reference_cache)
 
 
-def check_network_relu(student, rng, tol):
+def check_network_relu(student, rng, tol, reference_cache):
     """network_output with hidden_activation="relu" agrees with Keras, including Dense(4, relu) -> Dense(3, relu) -> Dense(1)."""
     _by_hand(student)
     cases = [(int(rng.integers(1, 6)), [4, 3, 1]), (int(rng.integers(1, 6)), [int(rng.integers(2, 9)), 2]),
@@ -219,7 +233,7 @@ def check_network_relu(student, rng, tol):
              (int(rng.integers(1, 6)), [int(rng.integers(1, 9))])]
     for n_inputs, widths in cases:
         layers, x = _relu_case(rng, n_inputs, widths)
-        _network(student, layers, x, "relu", tol["float32_rtol"])
+        _network(student, layers, x, "relu", tol["float32_rtol"], reference_cache)
 
 
 def check_output_shape(student, rng):

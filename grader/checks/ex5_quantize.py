@@ -181,11 +181,25 @@ def from_model_output(y: np.ndarray, details: dict) -> np.ndarray:
     return (y - details["zero_points"][0]) * details["scales"][0]
 
 
-def _outputs(model: bytes, interpreter: str, x: np.ndarray, details: dict, arena_size: int = 0) -> Run:
+def _outputs(model: bytes, interpreter: str, x: np.ndarray, details: dict, reference_cache,
+             arena_size: int = 0) -> Run:
+    """What `interpreter` outputs for `x`; a successful run is kept in the cache, keyed by the model's bytes.
+
+    The outputs are a function of the bytes, the interpreter and the inputs only (and the
+    inputs come from the seed), so the many submissions whose conversion gives the same
+    bytes share one run. A failed run is not kept: a timeout on a busy machine is not a
+    property of the model.
+    """
     inputs = to_model_input(x, details)
+    cache = _cache(reference_cache).setdefault("outputs", {})
+    key = (hashlib.sha256(model).hexdigest(), interpreter, arena_size, inputs.dtype.str, inputs.tobytes())
+    if key in cache:
+        return cache[key]
     run = run_interpreter(model, interpreter, inputs=[[v] for v in inputs.ravel()], arena_size=arena_size)
     if run.facts is not None:
         run.facts["values"] = np.array(run.facts["outputs"], dtype=np.float64).ravel()
+    if run.error is None:
+        cache[key] = run
     return run
 
 
@@ -339,11 +353,11 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
     expected = _keras_model(exercise, reference_cache).predict(x.reshape(-1, 1), verbose=0).ravel().astype(np.float64)
     reference = _reference_tflite(exercise, reference_cache)
     ref_facts = _litert_facts(reference, reference_cache)
-    ref_run = _outputs(reference, "litert", x, ref_facts["input"])
+    ref_run = _outputs(reference, "litert", x, ref_facts["input"], reference_cache)
     assert ref_run.error is None, f"The grader could not run its reference model: {ref_run.error}"
     step = ref_facts["output"]["scales"][0]
     reference_values = from_model_output(ref_run.facts["values"], ref_facts["output"])
-    run = _outputs(model, "litert", x, facts["input"])
+    run = _outputs(model, "litert", x, facts["input"], reference_cache)
     assert run.error is None, f"LiteRT could not run your model: {run.error}."
     got = from_model_output(run.facts["values"], facts["output"])
     how = "dequantized " if _is_quantized(facts["output"]) else ""
@@ -383,11 +397,11 @@ def check_micro(student, exercise, reference_cache, rng, tol, note):
     arena = int(tol["tflm_arena_bytes"])
     micro, name = ("tflm", "TensorFlow Lite Micro") if tflm_available() else ("litert_ref", "LiteRT reference kernels")
     x = _test_inputs(rng, 16)
-    run = _outputs(model, micro, x, facts["input"], arena_size=arena)
+    run = _outputs(model, micro, x, facts["input"], reference_cache, arena_size=arena)
     assert run.error is None, (
         f"Your model did not run on {name} with a {arena}-byte tensor arena: {run.error}."
     )
-    baseline = _outputs(model, "litert", x, facts["input"])
+    baseline = _outputs(model, "litert", x, facts["input"], reference_cache)
     assert baseline.error is None, f"LiteRT could not run your model: {baseline.error}."
     got = from_model_output(run.facts["values"], facts["output"])
     expected = from_model_output(baseline.facts["values"], facts["output"])
@@ -406,6 +420,21 @@ def check_micro(student, exercise, reference_cache, rng, tol, note):
         note(f"exercise 5: tflite-micro is not installed here, so the micro check ran on {name} instead")
 
 
+def _inspect_c_array(source: str, n: int, reference_cache) -> CArrayFacts:
+    """gcc's verdict on a C source, kept in the cache keyed by the source (most submissions write the same text).
+
+    A verdict cut short (a timeout, an unreadable output) is not kept.
+    """
+    cache = _cache(reference_cache).setdefault("c_array", {})
+    key = (hashlib.sha256(source.encode("utf-8")).hexdigest(), C_VAR, n)
+    if key in cache:
+        return cache[key]
+    facts = inspect_c_array(source, C_VAR, n)
+    if facts.run_error is None:
+        cache[key] = facts
+    return facts
+
+
 def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
     cache = student.cache
     model = _reference_tflite(exercise, reference_cache)
@@ -416,7 +445,7 @@ def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
                 f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
             )
         else:
-            cache["c_array"] = inspect_c_array(source["text"].decode("utf-8"), C_VAR, len(model))
+            cache["c_array"] = _inspect_c_array(source["text"].decode("utf-8"), len(model), reference_cache)
     facts = cache["c_array"]
     if isinstance(facts, BaseException):
         raise facts

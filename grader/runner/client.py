@@ -474,12 +474,17 @@ class Watchdog:
         return None
 
     def kill_all(self) -> None:
-        """SIGKILL the whole tree, until nothing is left of it (a fork bomb may race a few rounds)."""
-        for _ in range(20):
+        """SIGKILL the whole tree, until nothing is left of it (a fork bomb may race a few rounds).
+
+        The first round kills what it found by pid: usually just the runner, and that is
+        all. Any later round also kills by uid, which closes the race with a process that
+        forks faster than its tree can be read (it costs starting a process, ~20 ms).
+        """
+        for round_ in range(20):
             members = [p for p in self.members() if p.pid != os.getpid()]
             if not members:
                 return
-            if self.uid is not None:
+            if self.uid is not None and round_ > 0:
                 _kill_uid(self.uid)
             for p in members:
                 try:

@@ -137,6 +137,11 @@ class Zygote:
             return self
 
     @property
+    def pid(self) -> int | None:
+        """The zygote process's id while it runs (its runners are its children)."""
+        return self._proc.pid if self.alive else None
+
+    @property
     def alive(self) -> bool:
         return self._proc is not None and self._sock is not None and self._proc.poll() is None
 
