@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import catalog
+
 SCENARIOS = Path(__file__).parent / "scenarios"
 SEED = 1234
 VOLATILE_REPORT = ("duration_s", "grader_version", "environment")
@@ -21,6 +23,7 @@ class Scenario:
     fails: tuple[str, ...]
     status: str | None
     mistake: str | None
+    shipped: str | None  # "solutions" or "exercises": grade the repository's own files, not a copy
 
     @property
     def id(self) -> str:
@@ -28,6 +31,10 @@ class Scenario:
 
     @property
     def submission(self) -> Path:
+        if self.shipped == "solutions":
+            return catalog.solutions_dir()
+        if self.shipped == "exercises":
+            return catalog.exercises_dir()
         return self.path / "submission"
 
     @property
@@ -37,10 +44,13 @@ class Scenario:
 
 def load(path: Path) -> Scenario:
     meta = tomllib.loads((path / "scenario.toml").read_text())
-    unknown = set(meta) - {"exercise", "description", "fails", "status", "mistake"}
+    unknown = set(meta) - {"exercise", "description", "fails", "status", "mistake", "submission"}
     assert not unknown, f"{path}/scenario.toml: unknown keys {sorted(unknown)}"
-    return Scenario(path, int(meta["exercise"]), meta.get("description", ""), tuple(meta.get("fails", ())),
-                    meta.get("status"), meta.get("mistake"))
+    scenario = Scenario(path, int(meta["exercise"]), meta.get("description", ""), tuple(meta.get("fails", ())),
+                    meta.get("status"), meta.get("mistake"), meta.get("submission"))
+    assert scenario.shipped in (None, "solutions", "exercises"), f"{path}: submission must be solutions or exercises"
+    assert (scenario.shipped is None) == (path / "submission").is_dir(), f"{path}: a submission/ folder or a shipped one"
+    return scenario
 
 
 def discover() -> list[Scenario]:

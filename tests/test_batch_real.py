@@ -164,11 +164,11 @@ WARM_SCENARIOS = [
 def test_one_warm_worker_gives_every_golden_report(tmp_path):
     import shutil
 
-    from tests.scenario import SCENARIOS, SEED, normalise
+    from tests.scenario import SCENARIOS, SEED, load, normalise
 
     subs = tmp_path / "submissions"
     for i, name in enumerate(WARM_SCENARIOS):
-        shutil.copytree(SCENARIOS / name / "submission", subs / f"{i}_{name.replace('/', '_')}")
+        shutil.copytree(load(SCENARIOS / name).submission, subs / f"{i}_{name.replace('/', '_')}")
     out = tmp_path / "grades.jsonl"
     run = _grade(str(subs), "--exercise", "3,4,5", "--jobs", "1", "--seed", str(SEED), "--out", str(out))
     _, err = run.communicate(timeout=600)
