@@ -9,10 +9,12 @@ judge puts them in the report's `environment.notes`.
 In order (the order matters: namespaces and mounts need root, rlimits and the
 uid drop must come after them):
   1. environment scrubbed to an allow-list (no seeds, tokens or keys);
-  2. new network namespace (no network; loopback is down) and mount namespace
-     in which the hidden paths (solutions/, grader/checks/, the submission's
-     folder) are covered by an empty read-only tmpfs;
-  3. stray pipes and sockets inherited from the parent are closed;
+  2. stray pipes and sockets inherited from the parent are closed;
+  3. new network namespace (no network; loopback is down) and mount namespace
+     whose root is a new one holding only what the runner needs (rootfs.py);
+     where that cannot be built, the hidden paths (solutions/, grader/checks/,
+     the submission's folder) are covered by an empty read-only tmpfs and every
+     other mount is made read-only;
   4. resource limits: RLIMIT_DATA (memory), RLIMIT_FSIZE (file size, SIGXFSZ
      ignored so the write fails with EFBIG instead of killing the process),
      RLIMIT_NOFILE, RLIMIT_CORE = 0, RLIMIT_NPROC;
@@ -23,7 +25,7 @@ uid drop must come after them):
   6. no new privileges, parent-death signal, and this process a child
      subreaper so orphaned grandchildren stay in its process tree.
 
-It depends on the standard library only (the child imports it by path).
+It depends on the standard library and rootfs.py only (the child imports it by path).
 """
 
 from __future__ import annotations
