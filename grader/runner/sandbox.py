@@ -317,16 +317,16 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
                     rootfs.drop_proc()
                 except OSError as e:
                     notes.append(f"/proc stays visible to student code running as root ({e.strerror})")
-    if os.geteuid() == 0:
-        try:
-            _drop_capabilities()
-        except OSError as e:
-            notes.append(f"student code runs as root with its capabilities ({e.strerror})")
-    else:
+    if os.geteuid() != 0:
         # Counted per uid (per user namespace when in one): this session, or with the
         # user's other processes when neither a uid switch nor a user namespace was possible.
         _limit(resource.RLIMIT_NPROC, int(limits["processes"]) if (uid is not None or isolated)
                else _own_process_count() + int(limits["processes"]))
+    if os.geteuid() == 0 or isolated:  # in its user namespace the runner holds every capability: drop them
+        try:
+            _drop_capabilities()
+        except OSError as e:
+            notes.append(f"student code runs with capabilities ({e.strerror})")
     try:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after the uid switch, which resets it
