@@ -240,6 +240,10 @@ from grader.batch_cli import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
 
+from grader.service.cli import register as _register_service_commands  # noqa: E402
+
+_register_service_commands(app)
+
 
 def main() -> None:
     try:
