@@ -107,7 +107,7 @@ class Waiters:
 class Service:
     def __init__(self, config: Config):
         self.config = config
-        config.data.mkdir(parents=True, exist_ok=True)
+        config.files_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.db_path)
         self.metrics = Metrics(self.store.counts, max(1, config.workers))
         self.limiter = RateLimiter(config.rate_per_minute)
