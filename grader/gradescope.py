@@ -22,7 +22,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import __version__, catalog, formats
+from grader import __version__, catalog
+from grader.render import formats
 
 CONFIG_NAME = "gradescope.json"
 

@@ -135,7 +135,7 @@ def test_batch_grades_everything_and_broken_submissions_become_error_reports(sub
 
 
 def test_a_hanging_submission_is_stopped_and_the_batch_finishes(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "job_timeout", lambda exercises: 3.0)
+    monkeypatch.setattr(batch.run, "job_timeout", lambda exercises: 3.0)
     _sub(tmp_path / "s", "hang", "# hang\n")
     _sub(tmp_path / "s", "ok", "# score: 10\n")
     start = time.monotonic()
@@ -155,7 +155,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 def test_a_stopped_job_leaves_no_process_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "job_timeout", lambda exercises: 3.0)
+    monkeypatch.setattr(batch.run, "job_timeout", lambda exercises: 3.0)
     monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "pid"))
     _sub(tmp_path / "s", "orphan", "# orphan\n")
     code, _ = _run(tmp_path / "s", tmp_path / "out.jsonl")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats
+from grader.render import formats
 from grader.report import CheckResult, ExerciseResult, Report
 
 SCHEMA = Path(__file__).parent / "schemas" / "gradescope_results.schema.json"

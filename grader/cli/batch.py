@@ -1,6 +1,6 @@
 """The `grade batch` and `grade gradescope-bundle` commands.
 
-`grader/cli.py` adds them to its Typer app with `register(app)`.
+`grader/cli/app.py` adds them to its Typer app with `register(app)`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from grader import catalog, formats
+from grader import catalog
+from grader.render import formats
 
 
 def parse_exercises(value: str) -> list[int] | None:

@@ -110,7 +110,8 @@ def _grade_or_exit(grader, path: Path, exercises: list[int], seed: int | None):
 
 def _show(report, json_out: bool, record: bool) -> int:
     """Print the report, record it as the last local result; return the exit code."""
-    from grader import render, state
+    from grader import state
+    from grader.render import text as render
 
     typer.echo(render.to_json(report) if json_out else render.to_text(report))
     if record:
@@ -236,7 +237,7 @@ def schema() -> None:
     typer.echo(json.dumps(Report.model_json_schema(), indent=2))
 
 
-from grader.batch_cli import register as _register_batch_commands  # noqa: E402
+from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
 
