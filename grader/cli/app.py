@@ -241,7 +241,7 @@ from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
 
-from grader.service.cli import register as _register_service_commands  # noqa: E402
+from grader.cli.service import register as _register_service_commands  # noqa: E402
 
 _register_service_commands(app)
 

@@ -28,10 +28,7 @@ from grader.service.config import Config
 from grader.service.logs import event
 from grader.service.store import Claim, Store
 
-try:
-    from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
-except ImportError:  # until the pool extraction is merged
-    from grader.service._interim_pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
+from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
 
 
 class Dispatcher(Protocol):
@@ -56,6 +53,7 @@ class LocalDispatcher:
         self._cv = threading.Condition()
         self._version = 0
         self._stopping = False
+        self._halt = threading.Event()
         self._active: dict[str, Claim] = {}  # token -> claim
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -85,6 +83,7 @@ class LocalDispatcher:
     def stop(self, grace_s: float) -> None:
         """Claim nothing more; let running jobs finish for `grace_s`, then hand back the rest."""
         self._stopping = True
+        self._halt.set()
         self.wake()
         deadline = time.monotonic() + grace_s
         while self.running() and time.monotonic() < deadline:
@@ -164,8 +163,7 @@ class LocalDispatcher:
 
     def _maintain(self) -> None:
         period = max(0.2, self.config.lease_s / 3)
-        while not self._stopping:
-            time.sleep(period)
+        while not self._halt.wait(period):
             try:
                 with self._lock:
                     tokens = list(self._active)

@@ -1,4 +1,4 @@
-"""`grade serve` and `grade keys create|list|revoke`. `grader/cli` adds them with `register(app)`.
+"""`grade serve` and `grade keys create|list|revoke`. `grader/cli/app.py` adds them with `register(app)`.
 
 Only light modules are imported here: the web process never loads TensorFlow,
 NumPy or the grading API.
