@@ -18,12 +18,14 @@ then their workers are killed and the jobs handed back, uncounted.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Protocol
 
+from grader.service import submissions
 from grader.service.config import Config
 from grader.service.logs import event
 from grader.service.store import Claim, Store
@@ -120,10 +122,11 @@ class LocalDispatcher:
         event("job_started", id=claim.id, attempt=claim.attempts)
         start = time.monotonic()
         timeout = self.config.job_timeout_s or job_timeout(claim.exercises)
-        job = Job(id=claim.id, path=(self.config.data / claim.path).resolve(), exercises=claim.exercises,
-                  seed=claim.seed, timeout_s=timeout)
+        folder = self.config.scratch_dir.resolve() / "jobs" / claim.token
         try:
-            report = self.pool.grade(job)
+            path = submissions.materialize(*self.store.payload(claim.id), folder)
+            report = self.pool.grade(Job(id=claim.id, path=path, exercises=claim.exercises, seed=claim.seed,
+                                         timeout_s=timeout))
         except WorkerTimeout:
             self._failed(claim, "timeout", f"grading took longer than {timeout:.0f} s and was stopped")
         except (WorkerLost, PoolClosed) as e:
@@ -148,6 +151,7 @@ class LocalDispatcher:
         finally:
             with self._lock:
                 self._active.pop(claim.token, None)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _failed(self, claim: Claim, code: str, message: str) -> None:
         status = self.store.retry(claim.id, claim.token, code, message, self.config.max_attempts)

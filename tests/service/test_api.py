@@ -139,6 +139,7 @@ NOTEBOOK = base64.b64encode(json.dumps({"cells": [], "nbformat": 4, "nbformat_mi
     ({**FILES, "metadata": {"x": "y" * 5000}}, "metadata_too_large", "4096"),
     ({"files": {"../loss.py": SOLUTION}}, "unsafe_path", "relative"),
     ({"files": {"/tmp/loss.py": SOLUTION}}, "unsafe_path", "relative"),
+    ({"files": {"loss.py": SOLUTION, "loss.py/x.py": ""}}, "unsafe_path", "both"),
     ({"files": {"notes.txt": "hello"}}, "no_student_file", "loss.py"),
     ({"files": {"two_layer.py": "x = 1"}, "exercises": [1]}, "no_student_file", "loss.py"),
     ({"archive": "not base64!"}, "bad_archive", "base64"),
@@ -159,7 +160,7 @@ def test_unusable_submissions_are_422(api, body, code, words):
     err = _error(client.post("/v1/submissions", json=body, headers=auth(one.key)), 422, code)
     assert words in err["message"]
     assert client.get("/v1/health").json()["queued"] == 0
-    assert not any(service.config.files_dir.iterdir())  # nothing stored for a refused submission
+    assert service.store.one("SELECT COUNT(*) AS n FROM payloads")["n"] == 0  # nothing stored for a refused one
 
 
 def test_accepted_layouts(api):
@@ -168,5 +169,5 @@ def test_accepted_layouts(api):
                  {"files": {"ex1_loss/loss.py": SOLUTION, "notes/readme.txt": "hi"}}):
         r = client.post("/v1/submissions", json=body, headers=auth(one.key))
         assert r.status_code == 201, r.text
-        stored = service.config.data / service.store.get(r.json()["id"])["path"]
-        assert stored.exists()
+        kind, data = service.store.payload(r.json()["id"])
+        assert kind == ("zip" if "archive" in body else "files") and data
