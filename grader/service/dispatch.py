@@ -40,6 +40,8 @@ class Dispatcher(Protocol):
 
     def wake(self) -> None: ...
 
+    def quiesce(self) -> None: ...
+
     def stop(self, grace_s: float) -> None: ...
 
 
@@ -81,6 +83,10 @@ class LocalDispatcher:
     def running(self) -> int:
         with self._lock:
             return len(self._active)
+
+    def quiesce(self) -> None:
+        """Claim nothing more (safe in a signal handler: it takes no lock)."""
+        self._stopping = True
 
     def stop(self, grace_s: float) -> None:
         """Claim nothing more; let running jobs finish for `grace_s`, then hand back the rest."""

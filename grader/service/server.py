@@ -36,6 +36,17 @@ def lock_data(data: Path):
 def run(config: Config, host: str, port: int) -> None:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """uvicorn's server; on SIGTERM or Ctrl-C the dispatcher stops claiming at once."""
+
+        def __init__(self, service, cfg):
+            super().__init__(cfg)
+            self.service = service
+
+        def handle_exit(self, sig, frame) -> None:
+            self.service.dispatcher.quiesce()
+            super().handle_exit(sig, frame)
+
     from grader.service.app import create_app
     from grader.service.service import Service
 
@@ -47,7 +58,7 @@ def run(config: Config, host: str, port: int) -> None:
         app = create_app(config, service)
         event("serving", url=f"http://{host}:{port}", data=str(config.data.resolve()), workers=config.workers,
               pid=os.getpid())
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+        server = _Server(service, uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                                timeout_graceful_shutdown=5, lifespan="on", server_header=False))
         server.run()
         event("stopped")

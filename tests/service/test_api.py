@@ -171,3 +171,16 @@ def test_accepted_layouts(api):
         assert r.status_code == 201, r.text
         kind, data = service.store.payload(r.json()["id"])
         assert kind == ("zip" if "archive" in body else "files") and data
+
+
+def test_a_streamed_body_over_the_limit_is_413(api):
+    client, _, one, _ = api
+
+    async def chunks():
+        yield b'{"files": {"loss.py": "'
+        for _ in range(9):
+            yield b"#" * (1 << 20)
+        yield b'"}}'
+
+    r = client.post("/v1/submissions", content=chunks(), headers={**auth(one.key), "Content-Type": "application/json"})
+    _error(r, 413, "too_large")
