@@ -25,12 +25,11 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
+from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
 from grader.service import submissions
 from grader.service.config import Config
 from grader.service.logs import event
 from grader.service.store import Claim, Store
-
-from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
 
 
 class Dispatcher(Protocol):

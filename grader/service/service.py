@@ -94,7 +94,7 @@ class Waiters:
                 ev.clear()
                 try:
                     await asyncio.wait_for(ev.wait(), timeout=min(left, 1.0))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             found = self._events.get(sid)

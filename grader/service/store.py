@@ -130,7 +130,7 @@ class Store:
         def __exit__(self, kind, *exc) -> None:
             self.db.execute("COMMIT" if kind is None else "ROLLBACK")
 
-    def _write(self) -> "_Tx":
+    def _write(self) -> _Tx:
         return Store._Tx(self._db())
 
     def one(self, sql: str, args: tuple = ()) -> sqlite3.Row | None:

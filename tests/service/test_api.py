@@ -184,3 +184,30 @@ def test_a_streamed_body_over_the_limit_is_413(api):
 
     r = client.post("/v1/submissions", content=chunks(), headers={**auth(one.key), "Content-Type": "application/json"})
     _error(r, 413, "too_large")
+
+
+def test_keys_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    runner = CliRunner()
+
+    def grade(*args: str):
+        return runner.invoke(app, list(args))
+
+    data = str(tmp_path / "data")
+    made = grade("keys", "create", "course-7", "--json", "--data", data)
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.stdout)
+    assert set(key) == {"name", "key", "webhook_secret"} and key["name"] == "course-7"
+    assert grade("keys", "create", "course-7", "--data", data).exit_code == 2
+    assert grade("keys", "create", "bad name!", "--data", data).exit_code == 2
+    listed = json.loads(grade("keys", "list", "--json", "--data", data).stdout)
+    assert [(k["name"], k["revoked_at"]) for k in listed] == [("course-7", None)]
+    assert key["key"] not in grade("keys", "list", "--data", data).stdout
+    assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 0
+    assert json.loads(grade("keys", "list", "--json", "--data", data).stdout)[0]["revoked_at"]
+    assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 2
+    refused = grade("serve", "--broker", "redis://127.0.0.1:6379/0", "--data", data)
+    assert refused.exit_code == 2 and "--broker" in refused.output

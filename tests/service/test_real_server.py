@@ -232,3 +232,10 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_one_server_per_data_directory(server: Server):
+    from tests.service.conftest import grade_cli
+
+    second = grade_cli("serve", "--port", str(free_port()), "--data", str(server.data))
+    assert second.returncode == 2 and "another grade serve" in second.stderr
