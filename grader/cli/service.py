@@ -62,9 +62,11 @@ def serve(
 
 
 def _store(data: Path):
+    from grader.service.server import private_dir
     from grader.service.store import Store
 
     try:
+        private_dir(data)
         return Store(data / "service.db")
     except Exception as e:
         raise _fail(f"cannot open the service's database in {data}: {e}", 3) from None

@@ -20,10 +20,15 @@ class DataDirBusy(Exception):
     """Another `grade serve` uses this data directory."""
 
 
+def private_dir(data: Path) -> None:
+    """Make the data directory, readable by its owner only: keys' hashes, webhook secrets, submissions."""
+    data.mkdir(parents=True, exist_ok=True)
+    os.chmod(data, 0o700)
+
+
 def lock_data(data: Path):
     """Take the data directory for this process (the service is the one writer of its database)."""
-    data.mkdir(parents=True, exist_ok=True)
-    os.chmod(data, 0o700)  # keys' hashes, webhook secrets and submissions: for the service's user only
+    private_dir(data)
     handle = open(data / "serve.lock", "w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
