@@ -96,6 +96,33 @@ def test_body_rate_and_queue_limits(server: Server):
         assert c.get(f"/v1/submissions/{busy}?wait=120").json()["status"] == "done"
 
 
+def test_every_error_status_of_the_contract(server: Server):
+    def code(r: httpx.Response, status: int) -> str:
+        assert r.status_code == status, r.text
+        assert set(r.json()) == {"error"} and r.json()["error"]["message"]
+        return r.json()["error"]["code"]
+
+    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+        assert code(anonymous.get("/v1/submissions"), 401) == "unauthorized"
+        assert anonymous.get("/v1/health").json()["workers"] == 1
+    with server.client() as alpha, server.client("beta") as beta:
+        assert code(alpha.post("/v1/submissions", content=b"{", headers={"Content-Type": "application/json"}), 400) \
+            == "malformed_json"
+        assert code(alpha.get("/v1/submissions/no-such-id"), 404) == "not_found"
+        assert code(alpha.put("/v1/submissions"), 405) == "method_not_allowed"
+        assert code(alpha.post("/v1/submissions", json={**ONE, "files": {"loss.py": SOLUTION}, "exercises": [7]}), 422) \
+            == "unknown_exercise"
+        body = {**ONE, "files": {"loss.py": STUB}, "external_id": "replayed"}
+        first = alpha.post("/v1/submissions", json=body)
+        assert first.status_code == 201
+        again = alpha.post("/v1/submissions", json=body)
+        assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+        assert code(alpha.post("/v1/submissions", json={**body, "seed": 5}), 409) == "conflict"
+        assert code(beta.get(f"/v1/submissions/{first.json()['id']}"), 404) == "not_found"
+        assert all(s["id"] != first.json()["id"] for s in beta.get("/v1/submissions").json()["submissions"])
+        assert alpha.get(f"/v1/submissions/{first.json()['id']}?wait=120").json()["status"] == "done"
+
+
 def _bomb(size: int, lie: bool) -> str:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
