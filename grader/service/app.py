@@ -79,14 +79,13 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
         return JSONResponse(render(row), status_code=status)
 
     @app.post("/v1/submissions", status_code=201, responses=ERRORS, tags=["submissions"])
-    async def create_submission(body: submissions.SubmissionIn, request: Request, who: Caller, wait: Wait = None):
+    async def create_submission(body: submissions.SubmissionIn, who: Caller, wait: Wait = None):
         """Create a submission (201), or return the existing one for a repeated `external_id` (200)."""
         received = time.time()
         exercises = submissions.check_fields(body, config.metadata_bytes)
         rhash = submissions.request_hash(body, exercises)
         if body.external_id is not None:
-            old = store.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?",
-                            (who.name, body.external_id))
+            old = store.by_external_id(who.name, body.external_id)
             if old is not None:
                 return await answer(_same(old, rhash), 200, wait)
         service.limiter.take(who.name, who.rate_per_minute)
@@ -175,6 +174,5 @@ def _create(service: Service, key_name: str, body: submissions.SubmissionIn, exe
     try:
         return service.store.create(row, submissions.payload(body, data))
     except Conflict:
-        old = service.store.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?",
-                                (key_name, body.external_id))
+        old = service.store.by_external_id(key_name, body.external_id)
         return _same(old, rhash), False

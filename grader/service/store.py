@@ -180,6 +180,9 @@ class Store:
             return self.one("SELECT * FROM submissions WHERE id = ?", (sid,))
         return self.one("SELECT * FROM submissions WHERE id = ? AND key_name = ?", (sid, key_name))
 
+    def by_external_id(self, key_name: str, external_id: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?", (key_name, external_id))
+
     def list(self, key_name: str, external_id: str | None, status: str | None, limit: int) -> list[sqlite3.Row]:
         sql, args = "SELECT * FROM submissions WHERE key_name = ?", [key_name]
         if external_id is not None:
