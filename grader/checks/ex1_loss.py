@@ -67,12 +67,14 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
 
 def check_course_example(student, tol):
     """The course example: w = b = 10 on the course data gives 715.6667."""
-    got = _number(student.call("loss", Tensor(COURSE_PRED), COURSE_Y), len(COURSE_Y))
-    expected = _mse(COURSE_PRED, COURSE_Y)
-    if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
-        _diagnose(got, COURSE_PRED, COURSE_Y)
-        raise AssertionError(f"For the course example (predictions [0, 10, 20, 30, 40, 50], targets "
-                             f"[-3, -1, 1, 3, 5, 7]) the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+    # Then the course's line at another guess, w = b = 0: a loss that only knows 715.6667 earns nothing.
+    for pred, shown in ((COURSE_PRED, "[0, 10, 20, 30, 40, 50]"), (np.zeros_like(COURSE_PRED), "[0, 0, 0, 0, 0, 0]")):
+        got = _number(student.call("loss", Tensor(pred), COURSE_Y), len(COURSE_Y))
+        expected = _mse(pred, COURSE_Y)
+        if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
+            _diagnose(got, pred, COURSE_Y)
+            raise AssertionError(f"For the course example (predictions {shown}, targets [-3, -1, 1, 3, 5, 7]) "
+                                 f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
 
 
 def check_random_vectors(student, rng, tol):
