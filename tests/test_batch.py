@@ -111,6 +111,14 @@ def test_a_missing_directory_is_a_usage_error(tmp_path):
     assert code == 2 and "not a directory" in err
 
 
+def test_a_relative_batch_directory_is_found_by_the_workers(tmp_path, monkeypatch):
+    _sub(tmp_path / "s", "alice", "# score: 10\n")
+    monkeypatch.chdir(tmp_path)
+    code, err = _run(Path("s"), Path("out.jsonl"), jobs=1)
+    assert code == 0, err
+    assert [r.score for r in _read(tmp_path / "out.jsonl")] == [10.0]
+
+
 def test_batch_grades_everything_and_broken_submissions_become_error_reports(subs, tmp_path):
     out = tmp_path / "out.jsonl"
     code, err = _run(subs, out)
