@@ -43,13 +43,15 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
     from grader.judge.plugin import Seeds
 
     course = catalog.course()
+    if seed is not None and seed < 0:  # NumPy's SeedSequence takes non-negative integers only
+        raise GradingError(f"the seed must be a non-negative integer, got {seed}")
     secret = os.environ.get(course.secret_seed_env)
-    if secret is not None:
-        try:
-            secret_value = int(secret)
-        except ValueError:
-            raise GradingError(f"{course.secret_seed_env} must be an integer, got {secret!r}") from None
-    return Seeds(seed=course.seed if seed is None else seed, secret=secret_value if secret is not None else None)
+    if secret is None:
+        return Seeds(seed=course.seed if seed is None else seed)
+    if not secret.strip().isdigit():
+        raise GradingError(f"{course.secret_seed_env} must be a non-negative integer, got {secret!r}: "
+                           "set it to a number only you know, or unset it")
+    return Seeds(seed=course.seed if seed is None else seed, secret=int(secret))
 
 
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:

@@ -33,7 +33,7 @@ def batch(
     exercise: Annotated[str, typer.Option("--exercise", help="exercise number, comma-separated numbers, or 'all'")] = "all",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="submissions graded in parallel [default: number of cores]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | gradescope | junit")] = "jsonl",
-    seed: Annotated[int | None, typer.Option("--seed", help="seed for the hidden inputs [default: the course's]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="seed for the hidden inputs [default: the course's]")] = None,
     state: Annotated[Path | None, typer.Option("--state", help="where finished reports are kept for resuming [default: .<out>.grader-state beside --out]")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", min=1, help="stop grading one submission after this many seconds [default: from the exercises' limits]")] = None,
     visibility: Annotated[str, typer.Option("--visibility", help="gradescope: visible | hidden | after_due_date | after_published")] = "visible",
@@ -55,14 +55,20 @@ def batch(
 def gradescope_bundle(
     out: Annotated[Path, typer.Option("--out", help="the autograder zip to write")] = Path("autograder.zip"),
     exercise: Annotated[str, typer.Option("--exercise", help="the exercises this Gradescope assignment grades")] = "all",
-    seed: Annotated[int | None, typer.Option("--seed", help="seed for the hidden inputs [default: the course's]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="seed for the hidden inputs [default: the course's]")] = None,
     visibility: Annotated[str, typer.Option("--visibility", help="visible | hidden | after_due_date | after_published")] = "visible",
     feedback: Annotated[str, typer.Option("--feedback", help="full | hint | none")] = "full",
 ) -> None:
     """Write a Gradescope autograder (setup.sh, run_autograder and the grader) as a zip to upload."""
+    from grader.api import GradingError, resolve_seeds
     from grader.gradescope import BundleError, build_bundle
 
     _check_gradescope_words(visibility, feedback)
+    try:
+        resolve_seeds(seed)  # the bundle carries the secret seed: a bad one would fail every student's run
+    except GradingError as e:
+        typer.echo(f"grade gradescope-bundle: {e}", err=True)
+        raise typer.Exit(2) from None
     try:
         path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
     except BundleError as e:

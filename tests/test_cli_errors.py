@@ -1,0 +1,66 @@
+"""Bad input to the command line: a clear message on stderr and the contract's exit code, never a traceback.
+
+Each case stops before anything is graded, so these run in well under a second each.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from grader import api
+from grader.cli import app
+
+USAGE = 2
+
+
+def _invoke(args: list[str], **kw):
+    result = CliRunner().invoke(app, args, **kw)
+    assert "Traceback" not in result.output + result.stderr, result.output + result.stderr
+    return result
+
+
+@pytest.mark.parametrize("args", [
+    ["exercise", "1", "--seed", "-1", "--json"],
+    ["batch", ".", "--out", "o.jsonl", "--seed", "-1"],
+    ["gradescope-bundle", "--out", "a.zip", "--seed", "-1"],
+])  # fmt: skip
+def test_a_negative_seed_is_a_usage_error(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = _invoke(args)
+    assert result.exit_code == USAGE and result.stdout == ""
+    assert "--seed" in result.stderr and not (tmp_path / "a.zip").exists()
+
+
+@pytest.mark.parametrize("secret", ["-5", "abc"])
+def test_the_api_refuses_seeds_numpy_cannot_take(secret, monkeypatch):
+    with pytest.raises(api.GradingError, match="non-negative"):
+        api.resolve_seeds(-1)
+    monkeypatch.setenv("GRADER_SECRET_SEED", secret)
+    with pytest.raises(api.GradingError, match="GRADER_SECRET_SEED must be a non-negative integer"):
+        api.resolve_seeds(None)
+
+
+def test_a_bundle_is_not_built_with_a_secret_seed_that_would_fail_every_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET_SEED", "abc")
+    result = _invoke(["gradescope-bundle", "--out", str(tmp_path / "a.zip")])
+    assert result.exit_code == USAGE and "GRADER_SECRET_SEED" in result.stderr
+    assert not (tmp_path / "a.zip").exists()
+
+
+@pytest.mark.parametrize("content", [
+    {"hints": {"ex1_loss": "x"}, "results": {"ex1_loss": {"score": "a", "max_score": 1, "status": 3, "when": 1}}},
+    {"hints": [1, 2], "results": []},
+    {"hints": {"ex1_loss": None}, "results": {"ex1_loss": "passed"}},
+])  # fmt: skip
+def test_list_and_hint_survive_a_state_file_of_the_wrong_shape(content, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".grader").mkdir()
+    (tmp_path / ".grader" / "state.json").write_text(json.dumps(content))
+    listed = _invoke(["list"])
+    assert listed.exit_code == 0 and "not graded yet" in listed.stdout
+    hinted = _invoke(["hint", "1"])
+    assert hinted.exit_code == 0 and "hint 1 of" in hinted.stdout
+    assert json.loads((tmp_path / ".grader" / "state.json").read_text())["hints"] == {"ex1_loss": 1}
