@@ -52,8 +52,8 @@ def check_fields(body: SubmissionIn, metadata_bytes: int) -> list[int] | None:
         raise _invalid("invalid", "give exactly one of 'files' and 'archive'")
     if body.metadata is not None and len(json.dumps(body.metadata).encode()) > metadata_bytes:
         raise _invalid("metadata_too_large", f"'metadata' is larger than {metadata_bytes} bytes as JSON")
-    if body.seed is not None and not -(2**63) <= body.seed < 2**63:
-        raise _invalid("invalid", "'seed' must fit in 64 bits")
+    if body.seed is not None and not 0 <= body.seed < 2**63:
+        raise _invalid("invalid", "'seed' must be a non-negative integer that fits in 63 bits")
     if body.exercises is None:
         return None
     if not body.exercises:
