@@ -64,3 +64,17 @@ def test_list_and_hint_survive_a_state_file_of_the_wrong_shape(content, tmp_path
     hinted = _invoke(["hint", "1"])
     assert hinted.exit_code == 0 and "hint 1 of" in hinted.stdout
     assert json.loads((tmp_path / ".grader" / "state.json").read_text())["hints"] == {"ex1_loss": 1}
+
+
+def test_a_bundle_that_cannot_be_written_says_so(tmp_path):
+    (tmp_path / "a-dir").mkdir()
+    (tmp_path / "a-file").write_text("")
+    for out in (tmp_path / "a-dir", tmp_path / "a-file" / "autograder.zip"):
+        result = _invoke(["gradescope-bundle", "--out", str(out)])
+        assert result.exit_code == 3 and f"cannot write {out}" in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-dir", "a-file"]
+
+
+def test_an_unknown_exercise_in_a_list_names_the_option(tmp_path):
+    result = _invoke(["batch", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--exercise", "1,9"])
+    assert result.exit_code == USAGE and "--exercise" in result.stderr and "unknown exercise '9'" in result.stderr

@@ -21,9 +21,9 @@ def parse_exercises(value: str) -> list[int] | None:
     try:
         chosen = [catalog.exercise(part.strip()).id for part in value.split(",") if part.strip()]
     except catalog.CatalogError as e:
-        raise typer.BadParameter(str(e)) from None
+        raise typer.BadParameter(str(e), param_hint="--exercise") from None
     if not chosen:
-        raise typer.BadParameter("give an exercise number, a comma-separated list, or 'all'")
+        raise typer.BadParameter("give an exercise number, a comma-separated list, or 'all'", param_hint="--exercise")
     return chosen
 
 
@@ -74,6 +74,9 @@ def gradescope_bundle(
     except BundleError as e:
         typer.echo(f"grade gradescope-bundle: {e}", err=True)
         raise typer.Exit(1) from None
+    except OSError as e:
+        typer.echo(f"grade gradescope-bundle: cannot write {out}: {e.strerror}", err=True)
+        raise typer.Exit(3) from None
     typer.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu 22.04 or later base image)", err=True)
 
 
