@@ -54,8 +54,13 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return response(400, "malformed_json", "the body is not valid JSON")
-        if any(e.get("type") == "model_attributes_type" or (e.get("loc") == ("body",) and e.get("type") == "dict_type")
-               for e in errors):
+        whole_body = [e for e in errors if tuple(e.get("loc", ())) == ("body",)]
+        if whole_body or any(e.get("type") == "model_attributes_type" for e in errors):
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/json" and not kind.endswith("+json"):
+                return response(400, "malformed_body", "send the body as JSON, with 'Content-Type: application/json'")
+            if any(e.get("type") == "missing" for e in whole_body):
+                return response(400, "malformed_body", "the body is empty; send a JSON object")
             return response(400, "malformed_body", "the body must be a JSON object")
         shown = "; ".join(f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in errors[:5])
         return response(422, "invalid", shown)

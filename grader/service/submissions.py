@@ -17,7 +17,7 @@ import io
 import json
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from grader import archive, catalog
 from grader.service.errors import ApiError
@@ -34,8 +34,9 @@ class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     files: dict[str, str] | None = Field(None, description="student files by path, e.g. {\"loss.py\": \"...\"}")
     archive: str | None = Field(None, description="base64 of a .zip (or an .ipynb) of the submission")
-    exercises: list[int] | None = Field(None, description="exercise numbers to grade; default: all")
-    seed: int | None = Field(None, description="seed for the hidden inputs; default: the course's")
+    # Strict: `true` or "1" is not an exercise number, "12" not a seed.
+    exercises: list[StrictInt] | None = Field(None, description="exercise numbers to grade; default: all")
+    seed: StrictInt | None = Field(None, description="seed for the hidden inputs; default: the course's")
     external_id: str | None = Field(None, min_length=1, max_length=200,
                                     description="your id for it: the same key and external_id give the same submission")
     callback_url: str | None = Field(None, max_length=2000, description="an http(s) URL the finished object is POSTed to")
