@@ -45,13 +45,11 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
     course = catalog.course()
     if seed is not None and seed < 0:  # NumPy's SeedSequence takes non-negative integers only
         raise GradingError(f"the seed must be a non-negative integer, got {seed}")
-    secret = os.environ.get(course.secret_seed_env)
-    if secret is None:
-        return Seeds(seed=course.seed if seed is None else seed)
-    if not secret.strip().isdigit():
-        raise GradingError(f"{course.secret_seed_env} must be a non-negative integer, got {secret!r}: "
-                           "set it to a number only you know, or unset it")
-    return Seeds(seed=course.seed if seed is None else seed, secret=int(secret))
+    try:
+        secret = catalog.secret_seed()
+    except catalog.CatalogError as e:
+        raise GradingError(str(e)) from None
+    return Seeds(seed=course.seed if seed is None else seed, secret=secret)
 
 
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:

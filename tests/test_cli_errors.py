@@ -78,3 +78,10 @@ def test_a_bundle_that_cannot_be_written_says_so(tmp_path):
 def test_an_unknown_exercise_in_a_list_names_the_option(tmp_path):
     result = _invoke(["batch", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--exercise", "1,9"])
     assert result.exit_code == USAGE and "--exercise" in result.stderr and "unknown exercise '9'" in result.stderr
+
+
+def test_serve_does_not_start_with_a_secret_seed_every_submission_would_fail_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SECRET_SEED", "change-me")
+    result = _invoke(["serve", "--data", str(tmp_path / "data"), "--port", "0", "--workers", "1"])
+    assert result.exit_code == USAGE and "GRADER_SECRET_SEED must be a non-negative integer" in result.stderr
+    assert not (tmp_path / "data").exists()

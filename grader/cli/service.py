@@ -44,6 +44,12 @@ def serve(
     """Run the grader as an HTTP service (API under /v1, docs at /docs)."""
     if broker is not None:
         raise _fail("--broker is not available in this version; run without it for local workers")
+    from grader import catalog
+
+    try:
+        catalog.secret_seed()  # a bad one would fail every submission, after it was accepted
+    except catalog.CatalogError as e:
+        raise _fail(str(e)) from None
     try:
         delays = parse_delays(callback_delays)
     except ValueError as e:
