@@ -85,3 +85,10 @@ def test_serve_does_not_start_with_a_secret_seed_every_submission_would_fail_on(
     result = _invoke(["serve", "--data", str(tmp_path / "data"), "--port", "0", "--workers", "1"])
     assert result.exit_code == USAGE and "GRADER_SECRET_SEED must be a non-negative integer" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("args", [["keys", "list"], ["keys", "revoke", "moodle"]])
+def test_keys_on_a_mistyped_data_directory_say_so_and_create_nothing(args, tmp_path):
+    result = _invoke([*args, "--data", str(tmp_path / "typo")])
+    assert result.exit_code == USAGE and "no service database" in result.stderr and result.stdout == ""
+    assert not (tmp_path / "typo").exists()
