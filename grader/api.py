@@ -144,7 +144,7 @@ class Grader:
             notes: list[str] = []
             for ex in chosen:
                 if ex.id not in sessions:
-                    results.append(missing_result(ex, looked_for(ex)))
+                    results.append(missing_result(ex, looked_for(ex, directory)))
                     continue
                 result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
                 results.append(result)

@@ -92,3 +92,12 @@ def test_keys_on_a_mistyped_data_directory_say_so_and_create_nothing(args, tmp_p
     result = _invoke([*args, "--data", str(tmp_path / "typo")])
     assert result.exit_code == USAGE and "no service database" in result.stderr and result.stdout == ""
     assert not (tmp_path / "typo").exists()
+
+
+def test_a_student_file_that_is_a_symbolic_link_is_named_as_such(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "loss.py").symlink_to("/etc/passwd")
+    result = _invoke(["exercise", "1", "--submission", str(tmp_path / "sub"), "--json"], env={"GRADER_NO_ZYGOTE": "1"})
+    assert result.exit_code == 1, result.stderr
+    ex = json.loads(result.stdout)["exercises"][0]
+    assert ex["status"] == "missing" and "loss.py is a symbolic link" in ex["message"]
