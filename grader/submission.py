@@ -73,7 +73,7 @@ def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.A
         try:
             return _root(archive.extract(path, scratch / "submission", limits))
         except archive.ArchiveError as e:
-            raise SubmissionError(str(e)) from None
+            raise SubmissionError(f"{path.name}: {e}") from None
     if path.is_file():
         raise SubmissionError(f"{path.name} is neither a directory nor a .zip archive")
     return _root(check_directory(path))

@@ -101,3 +101,12 @@ def test_a_student_file_that_is_a_symbolic_link_is_named_as_such(tmp_path):
     assert result.exit_code == 1, result.stderr
     ex = json.loads(result.stdout)["exercises"][0]
     assert ex["status"] == "missing" and "loss.py is a symbolic link" in ex["message"]
+
+
+@pytest.mark.parametrize("content", [b"not a zip", b"PK\x03\x04" + bytes(40)])
+def test_a_broken_zip_is_a_usage_error_naming_the_file_with_nothing_on_stdout(content, tmp_path):
+    (tmp_path / "hw1.zip").write_bytes(content)
+    result = _invoke(["exercise", "all", "--submission", str(tmp_path / "hw1.zip"), "--json"],
+                     env={"GRADER_NO_ZYGOTE": "1"})
+    assert result.exit_code == USAGE and result.stdout == ""
+    assert "hw1.zip: not a valid zip archive" in result.stderr
