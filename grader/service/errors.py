@@ -43,6 +43,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # not UTF-8, or nested too deep
+            return response(400, "malformed_json", "the body is not valid JSON (it must be UTF-8, and not nested too deeply)")
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is nothing at {request.url.path}; the API is under /v1 (see /docs)"
         elif exc.status_code == 405:

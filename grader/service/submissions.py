@@ -51,6 +51,12 @@ def check_fields(body: SubmissionIn, metadata_bytes: int) -> list[int] | None:
     """The exercises to grade (None: all); ApiError 422 for what cannot be graded."""
     if (body.files is None) == (body.archive is None):
         raise _invalid("invalid", "give exactly one of 'files' and 'archive'")
+    for name in ("files", "archive", "external_id", "callback_url", "metadata"):
+        try:  # Python's JSON reader takes NaN and lone surrogates; storing or answering them would fail later
+            json.dumps(getattr(body, name), ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:
+            raise _invalid("invalid", f"'{name}' holds NaN, Infinity or a lone surrogate (\\ud800-\\udfff): "
+                           "send standard JSON with valid Unicode text") from None
     if body.metadata is not None and len(json.dumps(body.metadata).encode()) > metadata_bytes:
         raise _invalid("metadata_too_large", f"'metadata' is larger than {metadata_bytes} bytes as JSON")
     if body.seed is not None and not 0 <= body.seed < 2**63:

@@ -42,3 +42,27 @@ def test_another_scheme_than_bearer_is_told_to_use_bearer(api):
     client, _, one, _ = api
     error = _error(client.get("/v1/exercises", headers={"Authorization": f"Basic {one.key}"}), 401, "unauthorized")
     assert "Bearer" in error["message"]
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"files": {"loss.py": "x"}, "metadata": {"a": NaN}}',
+    b'{"files": {"loss.py": "x"}, "metadata": {"a": Infinity}}',
+    b'{"files": {"loss.py": "x\\ud800"}, "exercises": [1]}',
+    b'{"files": {"loss\\ud800.py": "x", "loss.py": "y"}, "exercises": [1]}',
+    b'{"files": {"loss.py": "x"}, "metadata": {"a": "\\udfff"}}',
+    b'{"files": {"loss.py": "x"}, "external_id": "u\\ud800"}',
+], ids=["nan", "infinity", "surrogate_in_source", "surrogate_in_name", "surrogate_in_metadata",
+        "surrogate_in_external_id"])  # fmt: skip
+def test_json_python_reads_but_cannot_store_or_answer_is_refused(api, raw):
+    client, service, one, _ = api
+    r = client.post("/v1/submissions", content=raw, headers={**auth(one.key), "Content-Type": "application/json"})
+    _error(r, 422, "invalid")
+    assert service.store.counts()["queued"] == 0
+
+
+@pytest.mark.parametrize("raw", [b'{"files": {"loss.py": "\xff"}}', b'{"metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"],
+                         ids=["not_utf8", "nested_too_deep"])
+def test_a_body_json_cannot_parse_is_malformed_json(api, raw):
+    client, _, one, _ = api
+    r = client.post("/v1/submissions", content=raw, headers={**auth(one.key), "Content-Type": "application/json"})
+    _error(r, 400, "malformed_json")
