@@ -8,7 +8,7 @@ each submission runs in a fresh runner forked from the zygote.
 
 Protocol, plain JSON, one document per line (never pickle):
 
-  batch  -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip"}
+  batch  -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip"[, "exercises": [1], "seed": 7]}
   worker -> batch, stdout   {"id": "alice", "report": {...the contract report...}}
 
 Anything else the worker or a library prints goes to stderr (the batch's log
@@ -121,6 +121,7 @@ class _Grading:
 
 def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, seed: int | None) -> dict:
     path, sid = Path(request["submission"]), str(request["id"])
+    exercises, seed = request.get("exercises", exercises), request.get("seed", seed)  # a request may choose
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
         try:
             root = submission.prepare(path, Path(scratch))
