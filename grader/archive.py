@@ -101,3 +101,23 @@ def extract(archive: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) 
             except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as e:
                 raise ArchiveError(f"cannot unpack {info.filename!r}: {e}") from None
     return dest
+
+
+def save_upload(data: bytes, directory: Path) -> Path:
+    """Write an uploaded archive (the service's `archive` field, decoded) as the submission to grade.
+
+    The content decides, not a name: a zip (`PK` signature) becomes `submission.zip`, a JSON
+    object (a Jupyter notebook) `submission.ipynb`; both are then read as any submission is.
+    """
+    from grader.notebook.ipynb import looks_like_notebook
+
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        name = "submission.zip"
+    elif looks_like_notebook(data):
+        name = "submission.ipynb"
+    else:
+        raise ArchiveError("the archive is neither a .zip nor a Jupyter notebook (.ipynb)")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(data)
+    return path

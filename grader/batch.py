@@ -1,6 +1,6 @@
 """`grade batch`: grade every submission in a directory, in parallel, resumably.
 
-Each entry of the directory (a folder or a `.zip`; hidden entries ignored) is
+Each entry of the directory (a folder, a `.zip` or an `.ipynb`; hidden entries ignored) is
 one submission, its name (without `.zip`) its id. Each of the J job slots
 is a long-lived worker process (`grader.batch_worker`) holding one warm
 `grader.api.Grader`: TensorFlow is imported once per worker, not once per
@@ -69,7 +69,7 @@ class Entry:
 def discover(directory: Path, exclude: Sequence[Path] = ()) -> list[Entry]:
     """The submissions in `directory`, sorted by id.
 
-    Folders and `.zip` files are submissions; hidden entries and the paths in
+    Folders, `.zip` files and notebooks are submissions; hidden entries and the paths in
     `exclude` (the output and state of this batch) are not. Any other file is
     reported on stderr and left out.
     """
@@ -82,10 +82,10 @@ def discover(directory: Path, exclude: Sequence[Path] = ()) -> list[Entry]:
             continue
         if path.is_dir():
             sid = path.name
-        elif path.is_file() and path.suffix.lower() == ".zip":
+        elif path.is_file() and path.suffix.lower() in (".zip", ".ipynb"):
             sid = path.stem
         else:
-            print(f"grade batch: ignoring {path.name}: not a folder or a .zip", file=sys.stderr)
+            print(f"grade batch: ignoring {path.name}: not a folder, a .zip or a notebook", file=sys.stderr)
             continue
         if sid in entries:
             raise BatchError(f"two entries give the submission id '{sid}': {entries[sid].path.name} and {path.name}")

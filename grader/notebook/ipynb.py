@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+SETUP_TAG = "grader-setup"  # see grader.notebook.build
 MAX_BYTES = 50 * 1024 * 1024  # notebooks carry their outputs (plots): larger than a .py, still bounded
 
 
@@ -40,7 +41,7 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
         raise NotebookError(f"{name} is not a Jupyter notebook: its JSON has no list of cells. {_RESAVE}")
     cells = []
     for number, cell in enumerate(document["cells"], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_setup(cell):
             continue
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
@@ -49,6 +50,13 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
             raise NotebookError(f"{name}: cell {number} has no readable source. {_RESAVE}")
         cells.append((number, source))
     return cells
+
+
+def _is_setup(cell: dict) -> bool:
+    """The exercise notebooks' first cell (it installs the grader in Colab): never graded, never reported."""
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    return isinstance(tags, list) and SETUP_TAG in tags
 
 
 def read(path: Path) -> list[tuple[int, str]]:

@@ -59,12 +59,18 @@ def _named_for(ex: Exercise, directory: Path) -> Path | None:
                       directory / ex.slug / f"{ex.slug}.ipynb", directory / ex.slug / f"{stem}.ipynb"):
         if candidate.is_file() and _visible(candidate) and _visible(candidate.parent):
             return candidate
-    return None
+    folder = directory / ex.slug
+    inside = sorted(p for p in folder.glob("*.ipynb") if _visible(p) and p.is_file()) if _visible(folder) else []
+    return inside[0] if len(inside) == 1 else None
+
+
+def _names_an_exercise(path: Path) -> bool:
+    return path.stem in {n for ex in exercises() for n in (ex.slug, Path(ex.file).stem)}
 
 
 def _is_named(path: Path) -> bool:
-    names = {n for ex in exercises() for n in (ex.slug, Path(ex.file).stem)}
-    return path.stem in names or path.parent.name in {ex.slug for ex in exercises()}
+    """In a folder, `loss.ipynb`, `ex1_loss.ipynb`, `ex1_loss/work.ipynb` belong to one exercise: not searched for others."""
+    return _names_an_exercise(path) or path.parent.name in {ex.slug for ex in exercises()}
 
 
 def stub(ex: Exercise):
@@ -104,7 +110,10 @@ def prepare(path: Path, scratch: Path) -> Path:
     out.mkdir(parents=True)
     prepared = Prepared()
     is_folder = path.is_dir()
-    generic = [p for p in notebooks_in(path) if not _is_named(p)] if is_folder else [path]
+    if is_folder:
+        generic = [p for p in notebooks_in(path) if not _is_named(p)]
+    else:  # one notebook: all exercises, or only the one it is named after (`ex2_train_step.ipynb`)
+        generic = [] if _names_an_exercise(path) else [path]
     read: dict[Path, list[tuple[int, str]] | str] = {}
 
     def cells(source: Path) -> list[tuple[int, str]] | str:
@@ -123,7 +132,7 @@ def prepare(path: Path, scratch: Path) -> Path:
             target.parent.mkdir()
             shutil.copyfile(found, target)
             continue
-        named = _named_for(ex, path) if is_folder else None
+        named = _named_for(ex, path) if is_folder else path if path.stem in (ex.slug, Path(ex.file).stem) else None
         sources = [named] if named is not None else generic
         readable = tuple(p for p in sources if not isinstance(cells(p), str))
         problems = [cells(p) for p in sources if isinstance(cells(p), str)]
