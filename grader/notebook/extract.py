@@ -209,7 +209,8 @@ def free_names(source: str) -> set[str]:
     while todo:
         child = todo.pop()
         todo += child.get_children()
-        found |= {s.get_name() for s in child.get_symbols() if s.is_global() and s.is_referenced()}
+        found |= {s.get_name() for s in child.get_symbols()
+                  if s.is_declared_global() or (s.is_global() and s.is_referenced())}
     return found
 
 

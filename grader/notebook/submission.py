@@ -137,7 +137,7 @@ def prepare(path: Path, scratch: Path) -> Path:
         readable = tuple(p for p in sources if not isinstance(cells(p), str))
         problems = [cells(p) for p in sources if isinstance(cells(p), str)]
         if problems and not readable:
-            prepared.unreadable[ex.slug] = f"Your notebook could not be read: {' '.join(problems)}"  # type: ignore[arg-type]
+            prepared.unreadable[ex.slug] = " ".join(problems)  # type: ignore[arg-type]
             continue
         prepared.notes += [f"left out: {problem}" for problem in problems]
         if readable not in scans:
