@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from grader import catalog
-from grader.notebook import build, extract, ipynb
+from grader.notebook import build, card, extract, ipynb
 from grader.notebook.submission import stub, student_file
 
 
@@ -162,3 +162,14 @@ def test_importing_grader_stays_light():
             "assert not heavy, heavy\nprint('ok')")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_the_card_escapes_every_string_from_the_report():
+    evil = "<script>alert(1)</script>"
+    check = {"name": evil, "id": "x", "status": "failed", "score": 0, "max_score": 1, "message": evil, "hint": evil,
+             "mistake": evil}
+    report = {"score": 0, "max_score": 1, "seed": 1, "exercises": [
+        {"id": 1, "slug": "ex1_loss", "title": evil, "status": "failed", "score": 0, "max_score": 1, "message": evil,
+         "output": evil, "checks": [check]}], "environment": {"notes": [evil]}}
+    html = card.report_html(report)
+    assert "<script" not in html and html.count("&lt;script&gt;") == 8

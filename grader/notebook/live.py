@@ -71,12 +71,10 @@ def _is_literal(value: object, depth: int = 0) -> bool:
 
 
 def _describe(value: object) -> str:
-    """'a tensorflow EagerTensor', 'a Sequential from keras': what the student sees their value as."""
+    """'of type numpy.ndarray': what the student's value is, in Python's words."""
     kind = type(value)
     module = (kind.__module__ or "").split(".")[0]
-    article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind.__name__} from {module}" if module not in ("builtins", "__main__", "") \
-        else f"{article} {kind.__name__}"
+    return f"of type {module}.{kind.__name__}" if module not in ("builtins", "__main__", "") else f"of type {kind.__name__}"
 
 
 def _source_of(name: str, obj: object, history: extract.Scan) -> str:
