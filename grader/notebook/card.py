@@ -81,7 +81,7 @@ def report_html(report: dict) -> str:
 
 
 def report_text(report: dict) -> str:
-    from grader.render import to_text
+    from grader.render.text import to_text
     from grader.report import Report
 
     return to_text(Report.model_validate(report)) + "\n" + hidden_inputs_line(report)
