@@ -173,3 +173,19 @@ def test_the_card_escapes_every_string_from_the_report():
          "output": evil, "checks": [check]}], "environment": {"notes": [evil]}}
     html = card.report_html(report)
     assert "<script" not in html and html.count("&lt;script&gt;") == 8
+
+
+def test_check_explains_what_it_cannot_grade_without_running_anything(tmp_path, monkeypatch):
+    from grader import check
+
+    monkeypatch.chdir(tmp_path)  # check() records its result in .grader/state.json here
+    assert "unknown exercise '9'" in repr(check(9)) and check(9).report is None
+    assert "los is not one of its functions" in check(1, los=len)._repr_html_()
+    scale = 2.0
+
+    def loss(p, t):
+        return scale * (p - t)
+
+    (ex,) = check(1, loss=loss).report["exercises"]
+    assert ex["status"] == "error" and "`loss` is defined inside another function" in ex["message"]
+    assert json.loads((tmp_path / ".grader" / "state.json").read_text())["results"]["ex1_loss"]["status"] == "error"

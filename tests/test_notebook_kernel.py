@@ -114,7 +114,7 @@ def test_a_wrong_solution_shows_the_named_mistake(executed):
 def test_a_global_computed_in_the_notebook_is_named(executed):
     cells, _ = executed
     html, _ = outputs(cells[7])
-    assert "`W` (of type numpy.ndarray)" in html and "cannot be written as source code" in html
+    assert "`W` (of type numpy.ndarray): a value computed in this notebook" in html
 
 
 def test_hints_advance_and_fold_the_earlier_ones(executed):

@@ -77,11 +77,16 @@ def _unwritable_report(ex, problems) -> dict:
     from grader.notebook.submission import error_result
     from grader.report import Report
 
-    names = ", ".join(f"`{p.name}` ({p.what})" for p in problems)
-    message = (f"Your code uses {names}, which cannot be written as source code. check() grades your functions "
-               "from their source, as a .py file, not the values your notebook computed: create "
-               f"{'it' if len(problems) == 1 else 'them'} inside your function, or pass "
-               f"{'it' if len(problems) == 1 else 'them'} in as an argument.")
+    values = [p for p in problems if p.value]
+    sentences = [f"`{p.name}` {p.what}." for p in problems if not p.value]
+    if values:
+        them = "it" if len(values) == 1 else "them"
+        sentences.append(
+            f"Your code uses {', '.join(f'`{p.name}` ({p.what})' for p in values)}: "
+            f"{'a value' if len(values) == 1 else 'values'} computed in this notebook, which check() cannot use: it "
+            f"grades your functions from their source code, as in a .py file. Create {them} inside your function, or "
+            f"pass {them} in as {'an argument' if len(values) == 1 else 'arguments'}.")
+    message = " ".join(sentences)
     course = catalog.course()
     report = Report(submission=SUBMISSION_ID, score=0.0, max_score=ex.max_score, seed=course.seed,
                     secret_seed=course.secret_seed_env in os.environ, grader_version=__version__, duration_s=0.0,

@@ -60,11 +60,15 @@ class Scan:
 
 
 class Unwritable(Exception):
-    """A global the code needs that cannot be written as source (a tensor, a trained model)."""
+    """A global the code needs that cannot be written as source (a tensor, a trained model).
 
-    def __init__(self, name: str, what: str):
+    `value`: it is a value computed in the notebook (`what` says its type); otherwise `what`
+    says what is wrong with a definition, and how to fix it.
+    """
+
+    def __init__(self, name: str, what: str, value: bool = False):
         super().__init__(f"{name}: {what}")
-        self.name, self.what = name, what
+        self.name, self.what, self.value = name, what, value
 
 
 # -- scanning cells ------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def _source_of(name: str, obj: object, history: extract.Scan) -> str:
     target = inspect.unwrap(obj) if callable(obj) else obj
     code = getattr(target, "__code__", None)
     if code is not None and code.co_freevars:
-        raise extract.Unwritable(name, "a function defined inside another function; define it at the top level of a cell")
+        raise extract.Unwritable(name, "is defined inside another function: define it at the top level of a cell")
     try:
         source = textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError):
@@ -91,7 +91,7 @@ def _source_of(name: str, obj: object, history: extract.Scan) -> str:
         chunk = history.chunks.get(obj.__name__)
         source = chunk.source if chunk is not None and chunk.kind == extract.DEFINITION else ""
     if not source:
-        raise extract.Unwritable(name, "its source code cannot be found; run the cell that defines it again")
+        raise extract.Unwritable(name, "has no source code the grader can find: run the cell that defines it again")
     defined = getattr(target, "__name__", name)
     if defined == "<lambda>":
         return _lambda_source(name, source)
@@ -107,7 +107,7 @@ def _lambda_source(name: str, source: str) -> str:
             and isinstance(tree.body[0].value, ast.Lambda):
         lam = ast.get_source_segment(source, tree.body[0].value)
         return f"{name} = {lam}\n"
-    raise extract.Unwritable(name, "a lambda that is not alone on its line; write it with `def`")
+    raise extract.Unwritable(name, "is a lambda that is not alone on its line: write it with `def`")
 
 
 def _import_binds(chunk: extract.Chunk, obj: object) -> bool:
@@ -171,13 +171,13 @@ class Resolver:
             text = repr(obj)
             if len(text) <= _MAX_LITERAL:
                 return extract.Chunk(name, extract.CONSTANT, f"{name} = {text}\n")
-            raise extract.Unwritable(name, f"a constant too large to copy ({len(text)} characters)")
+            raise extract.Unwritable(name, f"is a constant too large to copy ({len(text)} characters)")
         derived = _derived_import(name, obj)
         if derived is not None:
             return extract.Chunk(name, extract.IMPORT, derived)
         if written is not None and written.kind == extract.DEFINITION and not written.source.lstrip().startswith(("def", "class", "@", "async")):
             return written  # an alias the student wrote, such as `relu = tf.nn.relu`
-        raise extract.Unwritable(name, _describe(obj))
+        raise extract.Unwritable(name, _describe(obj), value=True)
 
 
 def student_source(functions: list[str], namespace: Mapping[str, object], history_cells: list[tuple[int, str]],
