@@ -14,7 +14,6 @@ Standard library only: `check()` uses this inside the student's kernel before an
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 import symtable
 import textwrap
@@ -288,10 +287,6 @@ class UnwritableAll(Exception):
     def __init__(self, problems: list[Unwritable]):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
-
-
-def is_builtin(name: str) -> bool:
-    return hasattr(builtins, name)
 
 
 def star_imports(found: Scan) -> list[Chunk]:
