@@ -143,7 +143,8 @@ class Grader:
             for ex in chosen:
                 if ex.id not in sessions:
                     unreadable = from_notebooks.unreadable.get(ex.slug)
-                    results.append(error_result(ex, unreadable) if unreadable else missing_result(ex, looked_for(ex)))
+                    results.append(error_result(ex, unreadable) if unreadable else
+                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex)))
                     continue
                 result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
                 results.append(result)

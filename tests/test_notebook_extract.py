@@ -189,3 +189,9 @@ def test_check_explains_what_it_cannot_grade_without_running_anything(tmp_path, 
     (ex,) = check(1, loss=loss).report["exercises"]
     assert ex["status"] == "error" and "`loss` is defined inside another function" in ex["message"]
     assert json.loads((tmp_path / ".grader" / "state.json").read_text())["results"]["ex1_loss"]["status"] == "error"
+
+
+def test_a_line_starting_with_percent_inside_python_is_python_and_futures_stay():
+    result = built(1, "from __future__ import annotations\nimport tensorflow as tf",
+                   'def loss(p, t):\n    label = ("mse %s"\n             % "x")\n    return tf.reduce_mean(p - t)')
+    assert '% "x")' in result.source and result.source.index("from __future__") < result.source.index("import tensorflow")

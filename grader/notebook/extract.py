@@ -162,6 +162,16 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
     return None
 
 
+def _parse(raw: str) -> tuple[ast.Module, str, bool] | None:
+    """The cell as plain Python if it is (a line may start with `%` inside an expression), else without IPython's lines."""
+    for source, had_magic in ((raw, False), _strip_magics(raw)):
+        try:
+            return ast.parse(source), source, had_magic
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
 def scan(cells: Iterable[tuple[int, str]]) -> Scan:
     """Sort the top-level statements of code cells, `(number, source)` in order, into chunks; later definitions win."""
     result = Scan()
@@ -171,15 +181,14 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
         if raw.lstrip().startswith("%%"):  # a cell magic: the whole cell is IPython's, not Python
             result.left_out.append(LeftOut(number, "magic", partly=False))
             continue
-        source, had_magic = _strip_magics(raw)
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        parsed = _parse(raw)
+        if parsed is None:
             names = _LOOKS_DEFINED.findall(raw)
             for name in names:  # graded as written if the exercise needs it: the student sees their syntax error
                 result.broken[name] = Chunk(name, DEFINITION, raw if raw.endswith("\n") else raw + "\n", number)
             result.left_out.append(LeftOut(number, "syntax", partly=False))
             continue
+        tree, source, had_magic = parsed
         lines = source.splitlines()
         kept, skipped = 0, False
         for node in tree.body:
@@ -289,9 +298,10 @@ class UnwritableAll(Exception):
         self.problems = problems
 
 
-def star_imports(found: Scan) -> list[Chunk]:
-    """`from x import *` binds names nobody can see: always kept, so what the code uses from it is there."""
-    return [c for c in found.chunks.values() if c.name.startswith("*")]
+def always_kept(found: Scan) -> list[Chunk]:
+    """`from __future__` imports change how the file compiles, and `from x import *` binds names nobody can
+    see: both are always kept."""
+    return [c for c in found.chunks.values() if c.kind == FUTURE or c.name.startswith("*")]
 
 
 def from_cells(scanned: Scan, functions: Sequence[str], stub: Callable[[str], Chunk], header: str = "") -> Built:
@@ -300,4 +310,4 @@ def from_cells(scanned: Scan, functions: Sequence[str], stub: Callable[[str], Ch
     def lookup(name: str) -> Chunk | None:
         return scanned.chunks.get(name) or scanned.broken.get(name)
 
-    return build(functions, lookup, stub, header, always=star_imports(scanned))
+    return build(functions, lookup, stub, header, always=always_kept(scanned))

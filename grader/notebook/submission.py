@@ -28,6 +28,7 @@ LEFT_OUT_NOTE = "only a notebook's imports, definitions and literal constants ar
 class Prepared:
     notes: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # slug -> what the student reads
+    looked_for: dict[str, str] = field(default_factory=dict)  # slug -> where a missing exercise was looked for
 
 
 # Directories `prepare` made in this process, and what the report must say about them. Kept
@@ -145,6 +146,8 @@ def prepare(path: Path, scratch: Path) -> Path:
         label = ", ".join(p.relative_to(path).as_posix() if is_folder else p.name for p in readable)
         built = student_file(ex, scans[readable], label)
         if built is None:
+            functions = ", ".join(f"{f}()" for f in ex.functions)
+            prepared.looked_for[ex.slug] = f"{ex.slug}/{ex.file}, {ex.file}, or {functions} in {label}"
             continue
         target.parent.mkdir()
         target.write_text(built.source, encoding="utf-8")
