@@ -78,10 +78,14 @@ def _import_tensorflow() -> None:
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        return
+    from grader.judge.quiet import tensorflow_quiet
+
+    with tensorflow_quiet():  # its C++ start-up logs, and the CUDA probe's, are not for the student
+        try:
+            import tensorflow
+        except ImportError:
+            return
+        tensorflow.config.list_physical_devices()
     # TensorFlow's modules stay for the life of the process: keep them out of every later
     # garbage collection (each full collection would otherwise walk them, ~0.3 s).
     gc.freeze()

@@ -241,14 +241,21 @@ def check_output_shape(student, rng):
     _by_hand(student)
     for widths in ([4, 3], [3, 1]):
         layers = _stack(rng, 2, widths)
-        r = _call(student, "network_output", layers, rng.normal(0, 2, 2).astype(np.float32))
+        x = rng.normal(0, 2, 2).astype(np.float32)
+        r = _call(student, "network_output", layers, x)
         units = widths[-1]
         if r.kind in ("tensor", "variable"):
             raise AssertionError(f"Your network_output returned {r.describe()}: return a NumPy array "
                                  "(np.asarray(...), or .numpy() on a tensor).")
         assert r.kind == "ndarray", (f"For a last layer of {units} neurons your network_output returned "
                                      f"{r.describe()}: return a 1-D NumPy array of shape ({units},).")
-        r.as_array("network_output()")
+        got = r.as_array("network_output()").astype(np.float64)
         assert r.shape == (units,), (f"For a last layer of {units} neurons your network_output returned an array "
                                      f"of shape {r.shape}: return shape ({units},), one value per neuron "
                                      "(.reshape(-1) removes an extra dimension).")
+        # The right shape counts only for values computed from the network (right, or a known mistake's).
+        ref = _forward(layers, x)
+        computed = [ref] + [alt for _, alt, _ in _mistaken(layers, x, None)]
+        assert any(_close(got, alt, 1e-4) for alt in computed), (
+            f"For a last layer of {units} neurons your network_output returned {fmt(got)}, of the right shape, "
+            f"but the network gives {fmt(ref)}: compute the values from the weights and x.")

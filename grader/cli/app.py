@@ -249,6 +249,10 @@ from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
 
+from grader.cli.service import register as _register_service_commands  # noqa: E402
+
+_register_service_commands(app)
+
 
 def main() -> None:
     try:

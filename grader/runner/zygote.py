@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     before = dict(os.environ)
     child._quiet_tensorflow()
     imported_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    child.sandbox.rootfs.remember_sources()  # each runner binds them into its own root
     # Everything imported so far lives as long as the zygote and its children: keep it out
     # of their garbage collections (faster, and fewer copy-on-write pages per child).
     gc.freeze()
