@@ -1,5 +1,5 @@
 """.ipynb submissions: the same code graded from a notebook and from a .py gives the same report;
-`grade exercise --submission work.ipynb`, `grade batch` over notebooks, the service's archive bytes."""
+`grade exercise --submission work.ipynb`, `grade batch` over notebooks (the service: tests/service)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import api, archive
+from grader import api
 from tests.scenario import SCENARIOS, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,16 +93,3 @@ def test_grade_batch_over_a_folder_of_notebooks(tmp_path):
     assert {sid: r["exercises"][0]["status"] for sid, r in reports.items()} == \
         {"alice": "passed", "bob": "failed", "carol": "error"}
     assert "not a valid notebook" in reports["carol"]["exercises"][0]["message"]
-
-
-def test_the_service_archive_is_a_zip_or_a_notebook_by_its_content(tmp_path):
-    nb = notebook(("code", "import tensorflow as tf"))
-    assert archive.save_upload(("\n " + nb).encode(), tmp_path / "a").name == "submission.ipynb"
-    zipped = tmp_path / "s.zip"
-    import zipfile
-
-    with zipfile.ZipFile(zipped, "w") as z:
-        z.writestr("loss.py", "x = 1\n")
-    assert archive.save_upload(zipped.read_bytes(), tmp_path / "b").name == "submission.zip"
-    with pytest.raises(archive.ArchiveError, match="neither a .zip nor a Jupyter notebook"):
-        archive.save_upload(b"print('hello')", tmp_path / "c")
