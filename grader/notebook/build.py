@@ -114,10 +114,10 @@ def render(ex: Exercise) -> str:
     return json.dumps(notebook(ex), indent=1, ensure_ascii=False) + "\n"
 
 
-def outdated() -> list[str]:
+def outdated(chosen: tuple[Exercise, ...] | None = None) -> list[str]:
     """The generated files that differ from what their README and stub give."""
     stale = []
-    for ex in exercises():
+    for ex in exercises() if chosen is None else chosen:
         path = ex.directory / f"{ex.slug}.ipynb"
         if not path.is_file() or path.read_text(encoding="utf-8") != render(ex):
             stale.append(str(path))
