@@ -1,8 +1,9 @@
 """The judge's closed-form references equal what Keras and TensorFlow compute.
 
-Exercises 1-3 are judged with float64 NumPy references, so that grading them never
-imports TensorFlow in the judge. Here, and only here, the same quantities are
-computed with Keras on random inputs, and must agree to float32 precision.
+Exercises 1-3, and exercise 5's float model, are judged with float64 NumPy
+references, so that the judge never imports TensorFlow. Here, and only here, the
+same quantities are computed with Keras on random inputs, and must agree to
+float32 precision.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import ex1_loss, ex2_train_step, ex3_two_layer
+from grader.checks import ex1_loss, ex2_train_step, ex3_two_layer, ex5_quantize
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -65,3 +66,13 @@ def test_network_is_keras_dense_layers(activation):
         model.set_weights([w for layer in layers for w in layer])
         theirs = keras.ops.convert_to_numpy(model(x.reshape(1, -1), training=False))[0]
         _agree(ex3_two_layer._forward(layers, x, relu_hidden=activation == "relu"), theirs)
+
+
+def test_sine_model_outputs_are_keras_predict():
+    from grader import catalog
+    from grader.runner.probes.ex5_quantize import build_sine_model
+
+    weights = ex5_quantize._weights(catalog.exercise(5))
+    x = np.random.default_rng(4).uniform(0, 2 * np.pi, 50)
+    theirs = build_sine_model(weights).predict(x.reshape(-1, 1), verbose=0).ravel()
+    _agree(ex5_quantize.float_outputs(weights, x), theirs)
