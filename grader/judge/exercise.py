@@ -133,7 +133,8 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
         status = "failed"
         message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
     return ExerciseResult(**base, status=status, score=score, message=message, output=session.output(),  # type: ignore[arg-type]
-                          duration_s=time.perf_counter() - start, checks=checks), internal, [*session.notes, *collector.notes]
+                          duration_s=time.perf_counter() - start, student_s=round(session.student_seconds, 3),
+                          checks=checks), internal, [*session.notes, *collector.notes]
 
 
 def _run_pytest(module: Path, collector: CheckCollector) -> None:
