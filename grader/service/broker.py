@@ -28,6 +28,7 @@ collects their reports: nothing is graded twice because the web process died.
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -127,7 +128,47 @@ class BrokerDispatcher:
             if not self._stopping:
                 self._cv.wait(seconds)
 
+    def _adopt(self) -> None:
+        """Send again an adopted job the broker does not hold: the last run died between its claim and its send.
+
+        A job is at the broker when the result backend knows it (started or finished)
+        or when its message waits in the queue or in Redis's unacknowledged set (where
+        kombu keeps a message a worker holds); its task id is in the message's text.
+        """
+        from grader.worker.celery_app import QUEUE
+
+        while not self._stopping:
+            try:
+                self.collect()
+                with self._lock:
+                    flights = list(self._flights.values())
+                if not flights:
+                    return
+                client = self.backend.client
+                known = client.mget([self.backend.get_key_for_task(f.token) for f in flights])
+                waiting = [*client.lrange(QUEUE, 0, -1), *client.hvals("unacked")]
+                text = b"\n".join(m if isinstance(m, bytes) else str(m).encode() for m in waiting)
+                for flight, meta in zip(flights, known):
+                    if meta is None and flight.token.encode() not in text:
+                        self._send_again(flight)
+                return
+            except Exception as e:  # the broker is down: try again
+                event("broker_unavailable", error=f"{type(e).__name__}: {e}"[:200])
+                self._wait(1.0)
+
+    def _send_again(self, flight: Flight) -> None:
+        row = self.store.get(flight.id)
+        if row is None or row["status"] != "running":
+            return
+        exercises = json.loads(row["exercises"]) if row["exercises"] else None
+        claim = Claim(flight.id, flight.token, row["path"], exercises, row["seed"], row["attempts"])
+        with self._lock:
+            self._flights.pop(flight.token, None)
+        event("job_not_at_broker", id=flight.id)
+        self._send(claim)
+
     def _send_loop(self) -> None:
+        self._adopt()
         failures = 0
         while not self._stopping:
             if self.running() >= self.window():
