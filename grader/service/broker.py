@@ -78,7 +78,9 @@ class BrokerDispatcher:
         self.lost_after_s = (hard_time_limit_s() + visibility_timeout_s()) * config.max_attempts + 60.0
         self._flights: dict[str, Flight] = {}  # token -> flight
         self._lock = threading.Lock()
+        self._collecting = threading.Lock()  # one reader of the backend at a time: a result is recorded once
         self._cv = threading.Condition()
+        self._version = 0  # bumped by every wake(): a wake between a check and a wait is not lost
         self._stopping = False
         self._threads: list[threading.Thread] = []
 
@@ -104,6 +106,7 @@ class BrokerDispatcher:
 
     def wake(self) -> None:
         with self._cv:
+            self._version += 1
             self._cv.notify_all()
 
     def running(self) -> int:
@@ -123,9 +126,14 @@ class BrokerDispatcher:
     def window(self) -> int:
         return max(2, 2 * self.slots)
 
-    def _wait(self, seconds: float) -> None:
+    def _seen(self) -> int:
         with self._cv:
-            if not self._stopping:
+            return self._version
+
+    def _wait(self, seconds: float, seen: int | None = None) -> None:
+        """Sleep until a wake() after `seen` (default: from now), `seconds` at most."""
+        with self._cv:
+            if not self._stopping and (seen is None or self._version == seen):
                 self._cv.wait(seconds)
 
     def _adopt(self) -> None:
@@ -171,8 +179,9 @@ class BrokerDispatcher:
         self._adopt()
         failures = 0
         while not self._stopping:
+            seen = self._seen()
             if self.running() >= self.window():
-                self._wait(1.0)
+                self._wait(1.0, seen)
                 continue
             try:
                 claim = self.store.claim(HOLDER, self.config.lease_s)
@@ -181,7 +190,7 @@ class BrokerDispatcher:
                 self._wait(1.0)
                 continue
             if claim is None:
-                self._wait(1.0)
+                self._wait(1.0, seen)
                 continue
             if self._send(claim):
                 failures = 0
@@ -243,6 +252,10 @@ class BrokerDispatcher:
 
     def collect(self) -> int:
         """Record every result waiting in the backend for a job at the broker; how many were."""
+        with self._collecting:
+            return self._collect()
+
+    def _collect(self) -> int:
         from celery import states
 
         with self._lock:
@@ -328,8 +341,11 @@ class BrokerDispatcher:
                         self._lost(f)
                 if now - inspected >= INSPECT_EVERY_S:
                     inspected = now
-                    self.slots = self._live_slots()
-                    self.wake()
+                    slots = self._live_slots()
+                    if slots != self.slots:
+                        event("broker_workers", slots=slots)
+                        self.slots = slots
+                        self.wake()
             except Exception as e:
                 event("lease_maintenance_failed", error=repr(e)[:200])
             self._sleep(period)
@@ -353,7 +369,7 @@ class BrokerDispatcher:
 
     def _live_slots(self) -> int:
         try:
-            stats = self.app.control.inspect(timeout=1.0).stats() or {}
+            stats = self.app.control.inspect(timeout=2.0).stats() or {}
         except Exception:
             return self.slots  # the broker is down: keep the last count
         return sum(int(s.get("pool", {}).get("max-concurrency", 0) or 0) for s in stats.values())

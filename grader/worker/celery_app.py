@@ -75,8 +75,13 @@ def make_app(broker_url: str) -> Celery:
         broker_transport_options=transport_options(),
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a worker waits for the broker as long as it is down
-        result_backend_transport_options={"retry_policy": {"max_retries": 60, "interval_start": 0,
-                                                           "interval_step": 1, "interval_max": 2}},
+        # A report finished while Redis is down waits for it (about a minute) instead of failing the job.
+        result_backend_always_retry=True,
+        result_backend_max_retries=40,
+        result_backend_base_sleep_between_retries_ms=200,
+        result_backend_max_sleep_between_retries_ms=2000,
+        result_backend_transport_options={"retry_policy": {"max_retries": 40, "interval_start": 0,
+                                                           "interval_step": 0.5, "interval_max": 2}},
         result_expires=RESULT_EXPIRES_S,
         result_extended=False,
         redis_backend_health_check_interval=10,
