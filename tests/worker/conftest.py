@@ -248,7 +248,7 @@ class Cluster:
         self.redis.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     binary = redis_server_binary()
     if binary is None:
