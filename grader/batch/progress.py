@@ -53,8 +53,7 @@ class Progress:
         if self.tty:
             self._draw()
         else:
-            status = "error" if _errored(report) else f"{formats._num(report.score)}/{formats._num(report.max_score)}"
-            print(f"[{self.done}/{self.total}] {report.submission}: {status} ({report.duration_s:.1f} s)", file=self.stream, flush=True)
+            print(f"[{self.done}/{self.total}] {result_line(report)} ({report.duration_s:.1f} s)", file=self.stream, flush=True)
 
     def _draw(self) -> None:
         if self.tty:
@@ -67,6 +66,13 @@ class Progress:
             self.stream.flush()
         if self.resumed:
             print(f"{self.resumed} submission(s) already graded: reused their reports", file=self.stream)
+
+
+def result_line(report: Report) -> str:
+    """`erin: 10/50, 2 errors`: the score, and how many exercises could not be graded or crashed."""
+    line = f"{report.submission}: {formats._num(report.score)}/{formats._num(report.max_score)}"
+    errors = sum(1 for ex in report.exercises if ex.status == "error")
+    return f"{line}, {errors} error{'s' if errors != 1 else ''}" if errors else line
 
 
 def _errored(report: Report) -> bool:

@@ -60,10 +60,14 @@ def gradescope_bundle(
     feedback: Annotated[str, typer.Option("--feedback", help="full | hint | none")] = "full",
 ) -> None:
     """Write a Gradescope autograder (setup.sh, run_autograder and the grader) as a zip to upload."""
-    from grader.gradescope import build_bundle
+    from grader.gradescope import BundleError, build_bundle
 
     _check_gradescope_words(visibility, feedback)
-    path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
+    try:
+        path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
+    except BundleError as e:
+        typer.echo(f"grade gradescope-bundle: {e}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu 22.04 or later base image)", err=True)
 
 

@@ -10,5 +10,5 @@ driven by the dispatcher's slot threads through leases in the database.
     dispatch.py   leases + the pool           callbacks.py  signed webhooks, retried, SSRF-checked
     limits.py     body size, rate, queue cap  metrics.py    Prometheus
     keys.py       API keys                    server.py     uvicorn, lifespan, signals, logs
-    cli.py        `grade serve`, `grade keys`
+    (`grade serve` and `grade keys` are in grader/cli/service.py)
 """

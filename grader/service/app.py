@@ -6,7 +6,7 @@ Thin views over `Service`: authenticate, check, store, answer. No handler grades
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -79,14 +79,13 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
         return JSONResponse(render(row), status_code=status)
 
     @app.post("/v1/submissions", status_code=201, responses=ERRORS, tags=["submissions"])
-    async def create_submission(body: submissions.SubmissionIn, request: Request, who: Caller, wait: Wait = None):
+    async def create_submission(body: submissions.SubmissionIn, who: Caller, wait: Wait = None):
         """Create a submission (201), or return the existing one for a repeated `external_id` (200)."""
         received = time.time()
         exercises = submissions.check_fields(body, config.metadata_bytes)
         rhash = submissions.request_hash(body, exercises)
         if body.external_id is not None:
-            old = store.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?",
-                            (who.name, body.external_id))
+            old = store.by_external_id(who.name, body.external_id)
             if old is not None:
                 return await answer(_same(old, rhash), 200, wait)
         service.limiter.take(who.name, who.rate_per_minute)
@@ -160,10 +159,7 @@ def _check_callback(url: str, allow_private: bool) -> None:
 
 
 def _create(service: Service, key_name: str, body: submissions.SubmissionIn, exercises, rhash: str, received: float):
-    """Check the files, store them durably, then commit the row (the order a crash cannot break)."""
-    import json
-
-    config = service.config
+    """Check what was sent, then commit the row and the payload together (durable before the answer)."""
     if body.archive is not None:
         data = submissions.decode_archive(body.archive)
         if data[1] == "zip":
@@ -171,27 +167,12 @@ def _create(service: Service, key_name: str, body: submissions.SubmissionIn, exe
     else:
         data = None
         submissions.check_files(body.files or {}, exercises)
-    sid = uuid.uuid4().hex
-    try:
-        path = submissions.store_files(config.files_dir, sid, body, data)
-    except (FileExistsError, NotADirectoryError, IsADirectoryError):
-        submissions.remove_files(config.files_dir, sid)
-        raise ApiError(422, "unsafe_path", "'files' holds a path that is both a file and a folder") from None
-    row = {"id": sid, "key_name": key_name, "external_id": body.external_id, "request_hash": rhash,
+    row = {"id": uuid.uuid4().hex, "key_name": key_name, "external_id": body.external_id, "request_hash": rhash,
            "status": "queued", "exercises": json.dumps(exercises) if exercises else None, "seed": body.seed,
-           "metadata": json.dumps(body.metadata or {}), "path": path, "received_at": received,
-           "created_at": time.time(), "callback_url": body.callback_url}
+           "metadata": json.dumps(body.metadata or {}), "received_at": received, "created_at": time.time(),
+           "callback_url": body.callback_url}
     try:
-        stored, created = service.store.create(row)
+        return service.store.create(row, submissions.payload(body, data))
     except Conflict:
-        submissions.remove_files(config.files_dir, sid)
-        old = service.store.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?",
-                                (key_name, body.external_id))
-        _same(old, rhash)
-        raise
-    except sqlite3.Error:
-        submissions.remove_files(config.files_dir, sid)
-        raise
-    if not created:
-        submissions.remove_files(config.files_dir, sid)
-    return stored, created
+        old = service.store.by_external_id(key_name, body.external_id)
+        return _same(old, rhash), False

@@ -32,7 +32,6 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from grader.service.config import Config
 from grader.service.logs import event
@@ -53,17 +52,12 @@ class Flight:
     started: bool = False
 
 
-def payload(config: Config, claim: Claim, timeout_s: float) -> dict:
-    """The task message: the submission's stored files (or archive), base64, and what to grade."""
-    path = (config.data / claim.path).resolve()
-    body: dict = {"id": claim.id, "exercises": claim.exercises, "seed": claim.seed, "timeout_s": timeout_s,
-                  "attempts_before": claim.attempts - 1, "max_attempts": config.max_attempts}
-    if path.is_dir():
-        body["files"] = {p.relative_to(path).as_posix(): base64.b64encode(p.read_bytes()).decode()
-                         for p in sorted(path.rglob("*")) if p.is_file()}
-    else:
-        body["archive"] = {"name": path.name, "data": base64.b64encode(path.read_bytes()).decode()}
-    return body
+def payload(store: Store, config: Config, claim: Claim, timeout_s: float) -> dict:
+    """The task message: the submission as stored (its files as JSON, or its zip or notebook), base64, and what to grade."""
+    kind, data = store.payload(claim.id)
+    return {"id": claim.id, "exercises": claim.exercises, "seed": claim.seed, "timeout_s": timeout_s,
+            "attempts_before": claim.attempts - 1, "max_attempts": config.max_attempts,
+            "kind": kind, "data": base64.b64encode(data).decode()}
 
 
 class BrokerDispatcher:
@@ -82,6 +76,7 @@ class BrokerDispatcher:
         self._cv = threading.Condition()
         self._version = 0  # bumped by every wake(): a wake between a check and a wait is not lost
         self._stopping = False
+        self._quiet = False  # quiesce(): send nothing more
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------ life
@@ -112,6 +107,10 @@ class BrokerDispatcher:
     def running(self) -> int:
         with self._lock:
             return len(self._flights)
+
+    def quiesce(self) -> None:
+        """Send nothing more (safe in a signal handler: it takes no lock)."""
+        self._quiet = True
 
     def stop(self, grace_s: float) -> None:
         """Send nothing more. Jobs at the broker go on: their leases stay, the next start collects them."""
@@ -169,7 +168,7 @@ class BrokerDispatcher:
         if row is None or row["status"] != "running":
             return
         exercises = json.loads(row["exercises"]) if row["exercises"] else None
-        claim = Claim(flight.id, flight.token, row["path"], exercises, row["seed"], row["attempts"])
+        claim = Claim(flight.id, flight.token, exercises, row["seed"], row["attempts"])
         with self._lock:
             self._flights.pop(flight.token, None)
         event("job_not_at_broker", id=flight.id)
@@ -180,7 +179,7 @@ class BrokerDispatcher:
         failures = 0
         while not self._stopping:
             seen = self._seen()
-            if self.running() >= self.window():
+            if self._quiet or self.running() >= self.window():
                 self._wait(1.0, seen)
                 continue
             try:
@@ -204,8 +203,8 @@ class BrokerDispatcher:
 
         timeout = self.config.job_timeout_s or job_timeout(claim.exercises)
         try:
-            message = payload(self.config, claim, timeout)
-        except OSError as e:
+            message = payload(self.store, self.config, claim, timeout)
+        except Exception as e:  # a row without its payload: nothing to send, ever
             self._failed(claim.id, claim.token, "grader_error", f"the submission's stored files cannot be read: {e}")
             return True
         now = time.monotonic()

@@ -41,9 +41,5 @@ class Config:
         return self.data / "service.db"
 
     @property
-    def files_dir(self) -> Path:
-        return self.data / "submissions"
-
-    @property
     def scratch_dir(self) -> Path:
         return self.data / "scratch"

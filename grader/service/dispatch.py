@@ -18,20 +18,18 @@ then their workers are killed and the jobs handed back, uncounted.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Protocol
 
+from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
+from grader.service import submissions
 from grader.service.config import Config
 from grader.service.logs import event
 from grader.service.store import Claim, Store
-
-try:
-    from grader.pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
-except ImportError:  # until the pool extraction is merged
-    from grader.service._interim_pool import Job, Pool, PoolClosed, WorkerLost, WorkerTimeout, job_timeout
 
 
 class Dispatcher(Protocol):
@@ -40,6 +38,8 @@ class Dispatcher(Protocol):
     def start(self) -> None: ...
 
     def wake(self) -> None: ...
+
+    def quiesce(self) -> None: ...
 
     def stop(self, grace_s: float) -> None: ...
 
@@ -56,6 +56,7 @@ class LocalDispatcher:
         self._cv = threading.Condition()
         self._version = 0
         self._stopping = False
+        self._halt = threading.Event()
         self._active: dict[str, Claim] = {}  # token -> claim
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -82,9 +83,14 @@ class LocalDispatcher:
         with self._lock:
             return len(self._active)
 
+    def quiesce(self) -> None:
+        """Claim nothing more (safe in a signal handler: it takes no lock)."""
+        self._stopping = True
+
     def stop(self, grace_s: float) -> None:
         """Claim nothing more; let running jobs finish for `grace_s`, then hand back the rest."""
         self._stopping = True
+        self._halt.set()
         self.wake()
         deadline = time.monotonic() + grace_s
         while self.running() and time.monotonic() < deadline:
@@ -121,10 +127,11 @@ class LocalDispatcher:
         event("job_started", id=claim.id, attempt=claim.attempts)
         start = time.monotonic()
         timeout = self.config.job_timeout_s or job_timeout(claim.exercises)
-        job = Job(id=claim.id, path=(self.config.data / claim.path).resolve(), exercises=claim.exercises,
-                  seed=claim.seed, timeout_s=timeout)
+        folder = self.config.scratch_dir.resolve() / "jobs" / claim.token
         try:
-            report = self.pool.grade(job)
+            path = submissions.materialize(*self.store.payload(claim.id), folder)
+            report = self.pool.grade(Job(id=claim.id, path=path, exercises=claim.exercises, seed=claim.seed,
+                                         timeout_s=timeout))
         except WorkerTimeout:
             self._failed(claim, "timeout", f"grading took longer than {timeout:.0f} s and was stopped")
         except (WorkerLost, PoolClosed) as e:
@@ -149,6 +156,7 @@ class LocalDispatcher:
         finally:
             with self._lock:
                 self._active.pop(claim.token, None)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _failed(self, claim: Claim, code: str, message: str) -> None:
         status = self.store.retry(claim.id, claim.token, code, message, self.config.max_attempts)
@@ -164,8 +172,7 @@ class LocalDispatcher:
 
     def _maintain(self) -> None:
         period = max(0.2, self.config.lease_s / 3)
-        while not self._stopping:
-            time.sleep(period)
+        while not self._halt.wait(period):
             try:
                 with self._lock:
                     tokens = list(self._active)

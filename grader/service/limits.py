@@ -28,27 +28,32 @@ class BodyLimit:
                 if too_big:
                     return await self._refuse(send)
         seen = 0
-        started = False
+        over = refused = False
 
         async def counting_receive():
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def checked_send(message):
+            nonlocal refused
+            if not over:
+                return await send(message)
+            # The app answered after its body was cut off (FastAPI calls that a parse error): answer 413 instead.
+            if message["type"] == "http.response.start" and not refused:
+                refused = True
+                await self._refuse(send)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, checked_send)
         except _TooLarge:
-            if not started:
+            if not refused:
+                refused = True
                 await self._refuse(send)
 
     async def _refuse(self, send) -> None:

@@ -20,10 +20,15 @@ class DataDirBusy(Exception):
     """Another `grade serve` uses this data directory."""
 
 
+def private_dir(data: Path) -> None:
+    """Make the data directory, readable by its owner only: keys' hashes, webhook secrets, submissions."""
+    data.mkdir(parents=True, exist_ok=True)
+    os.chmod(data, 0o700)
+
+
 def lock_data(data: Path):
     """Take the data directory for this process (the service is the one writer of its database)."""
-    data.mkdir(parents=True, exist_ok=True)
-    os.chmod(data, 0o700)  # keys' hashes, webhook secrets and submissions: for the service's user only
+    private_dir(data)
     handle = open(data / "serve.lock", "w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -36,6 +41,17 @@ def lock_data(data: Path):
 def run(config: Config, host: str, port: int) -> None:
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        """uvicorn's server; on SIGTERM or Ctrl-C the dispatcher stops claiming at once."""
+
+        def __init__(self, service, cfg):
+            super().__init__(cfg)
+            self.service = service
+
+        def handle_exit(self, sig, frame) -> None:
+            self.service.dispatcher.quiesce()
+            super().handle_exit(sig, frame)
+
     from grader.service.app import create_app
     from grader.service.service import Service
 
@@ -47,7 +63,7 @@ def run(config: Config, host: str, port: int) -> None:
         app = create_app(config, service)
         event("serving", url=f"http://{host}:{port}", data=str(config.data.resolve()), workers=config.workers,
               pid=os.getpid())
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+        server = _Server(service, uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                                timeout_graceful_shutdown=5, lifespan="on", server_header=False))
         server.run()
         event("stopped")

@@ -94,7 +94,7 @@ class Waiters:
                 ev.clear()
                 try:
                     await asyncio.wait_for(ev.wait(), timeout=min(left, 1.0))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             found = self._events.get(sid)
@@ -107,13 +107,14 @@ class Waiters:
 class Service:
     def __init__(self, config: Config):
         self.config = config
-        config.files_dir.mkdir(parents=True, exist_ok=True)
+        config.data.mkdir(parents=True, exist_ok=True)
         self.store = Store(config.db_path)
+        self.background = Store(config.db_path, synchronous="NORMAL")  # the dispatcher's and the sender's
         self.metrics = Metrics(self.store.counts, max(1, config.workers))
         self.limiter = RateLimiter(config.rate_per_minute)
         self.waiters = Waiters()
-        self.dispatcher = dispatch.make(config, self.store, self.changed, self.metrics)
-        self.sender = callbacks.Sender(self.store, render, config.callback_delays, config.allow_private_callbacks,
+        self.dispatcher = dispatch.make(config, self.background, self.changed, self.metrics)
+        self.sender = callbacks.Sender(self.background, render, config.callback_delays, config.allow_private_callbacks,
                                        config.callback_timeout_s, self.metrics)
         self._started = False
         self._lock = threading.Lock()
@@ -125,13 +126,7 @@ class Service:
         self.waiters.notify(sid)
 
     def tidy(self) -> None:
-        """Before serving: remove stored files no submission points at (a crash between files and row)."""
-        root = self.config.files_dir
-        root.mkdir(parents=True, exist_ok=True)
-        used = {p.split("/")[1] for p in self.store.paths_in_use() if p.count("/") >= 1}
-        for folder in root.iterdir():
-            if folder.name not in used:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Before serving: empty the scratch folder (jobs written out for workers by a previous run)."""
         shutil.rmtree(self.config.scratch_dir, ignore_errors=True)
         self.config.scratch_dir.mkdir(parents=True, exist_ok=True)
 

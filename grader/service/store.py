@@ -40,7 +40,6 @@ CREATE TABLE IF NOT EXISTS submissions (
     exercises TEXT,                         -- JSON list, NULL: all
     seed INTEGER,
     metadata TEXT NOT NULL,
-    path TEXT NOT NULL,                     -- the stored files, relative to the data directory
     received_at REAL NOT NULL,
     created_at REAL NOT NULL,
     started_at REAL,
@@ -62,6 +61,11 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status, seq);
 CREATE INDEX IF NOT EXISTS submissions_key ON submissions (key_name, seq);
 CREATE INDEX IF NOT EXISTS submissions_callback ON submissions (callback_state, callback_next);
+CREATE TABLE IF NOT EXISTS payloads (       -- what was submitted, as sent: stored with the row, in one commit
+    submission_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                     -- files (JSON of path -> source) | zip | ipynb
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leases (
     submission_id TEXT PRIMARY KEY,
     token TEXT NOT NULL,
@@ -78,7 +82,6 @@ TERMINAL = ("done", "failed", "cancelled")
 class Claim:
     id: str
     token: str
-    path: str
     exercises: list[int] | None
     seed: int | None
     attempts: int
@@ -89,8 +92,18 @@ class Conflict(Exception):
 
 
 class Store:
-    def __init__(self, path: Path):
+    """The database, one connection per thread.
+
+    `synchronous="FULL"` (the web process's requests) makes a commit reach the disk
+    before it returns: a 201 is never sent for a submission a power cut could lose.
+    The dispatcher's and the callback sender's store use `NORMAL`: their commits
+    survive any crash of the process (kill -9), and a lease lost to a power cut
+    only sends its job back to the queue.
+    """
+
+    def __init__(self, path: Path, synchronous: str = "FULL"):
         self.path = path
+        self.synchronous = synchronous
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db().executescript(SCHEMA)
@@ -101,7 +114,7 @@ class Store:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # a 201 is sent after the commit reached the disk
+            db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
@@ -117,7 +130,7 @@ class Store:
         def __exit__(self, kind, *exc) -> None:
             self.db.execute("COMMIT" if kind is None else "ROLLBACK")
 
-    def _write(self) -> "_Tx":
+    def _write(self) -> _Tx:
         return Store._Tx(self._db())
 
     def one(self, sql: str, args: tuple = ()) -> sqlite3.Row | None:
@@ -143,8 +156,8 @@ class Store:
 
     # ------------------------------------------------------------ submissions
 
-    def create(self, row: dict[str, Any]) -> tuple[sqlite3.Row, bool]:
-        """Insert a submission; (row, True), or (the existing row, False) for a repeated external_id.
+    def create(self, row: dict[str, Any], payload: tuple[str, bytes]) -> tuple[sqlite3.Row, bool]:
+        """Insert a submission and its payload; (row, True), or (the existing row, False) for a repeated external_id.
 
         Conflict when the repeated external_id came with other content.
         """
@@ -159,12 +172,16 @@ class Store:
                         raise Conflict(old["id"])
                     return old, False
             db.execute(f"INSERT INTO submissions ({columns}) VALUES ({marks})", tuple(row.values()))
+            db.execute("INSERT INTO payloads (submission_id, kind, data) VALUES (?, ?, ?)", (row["id"], *payload))
             return db.execute("SELECT * FROM submissions WHERE id = ?", (row["id"],)).fetchone(), True
 
     def get(self, sid: str, key_name: str | None = None) -> sqlite3.Row | None:
         if key_name is None:
             return self.one("SELECT * FROM submissions WHERE id = ?", (sid,))
         return self.one("SELECT * FROM submissions WHERE id = ? AND key_name = ?", (sid, key_name))
+
+    def by_external_id(self, key_name: str, external_id: str) -> sqlite3.Row | None:
+        return self.one("SELECT * FROM submissions WHERE key_name = ? AND external_id = ?", (key_name, external_id))
 
     def list(self, key_name: str, external_id: str | None, status: str | None, limit: int) -> list[sqlite3.Row]:
         sql, args = "SELECT * FROM submissions WHERE key_name = ?", [key_name]
@@ -188,8 +205,9 @@ class Store:
         found = {r["status"]: r["n"] for r in rows}
         return {"queued": found.get("queued", 0), "running": found.get("running", 0)}
 
-    def paths_in_use(self) -> set[str]:
-        return {r["path"] for r in self.all("SELECT path FROM submissions")}
+    def payload(self, sid: str) -> tuple[str, bytes]:
+        row = self.one("SELECT kind, data FROM payloads WHERE submission_id = ?", (sid,))
+        return row["kind"], bytes(row["data"])
 
     # ------------------------------------------------------------ leases
 
@@ -206,7 +224,7 @@ class Store:
             db.execute("INSERT OR REPLACE INTO leases (submission_id, token, holder, claimed_at, expires_at) "
                        "VALUES (?, ?, ?, ?, ?)", (row["id"], token, holder, now, now + lease_s))
         exercises = json.loads(row["exercises"]) if row["exercises"] else None
-        return Claim(row["id"], token, row["path"], exercises, row["seed"], row["attempts"] + 1)
+        return Claim(row["id"], token, exercises, row["seed"], row["attempts"] + 1)
 
     def renew(self, tokens: list[str], lease_s: float) -> None:
         if not tokens:

@@ -3,8 +3,9 @@
 Nothing here unpacks an archive: a zip is inspected in memory with the same checks
 `grade batch` applies (`grader.archive.inspect`: traversal, links, special files,
 counts, sizes, a bomb stopped while counting its bytes), and stored as sent; the
-worker unpacks it with `grader.archive.extract`. The files are on disk (fsync'd,
-their folders too) before the database row that points at them is committed.
+worker unpacks it with `grader.archive.extract`. What was sent is stored in the
+database with the submission's row, in the same commit (one fsync), and written
+out to a scratch folder only when a worker is about to grade it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import binascii
 import hashlib
 import io
 import json
-import os
-import shutil
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,6 +92,10 @@ def _file_paths(files: dict[str, str]) -> list[PurePosixPath]:
                 or name.endswith("/") or any(p in ("", ".") for p in name.split("/")):
             raise _invalid("unsafe_path", f"'files' holds a path that is not a plain relative path: {name!r}")
         paths.append(path)
+    folders = {parent for path in paths for parent in path.parents}
+    clash = next((path for path in paths if path in folders), None)
+    if clash is not None:
+        raise _invalid("unsafe_path", f"'files' uses {clash.as_posix()!r} both as a file and as a folder")
     total = sum(len(s.encode()) for s in files.values())
     if total > LIMITS.max_total_bytes:
         raise _invalid("too_large", f"'files' holds {total} bytes; the limit is {LIMITS.max_total_bytes}")
@@ -145,46 +148,28 @@ def check_files(files: dict[str, str], exercises: list[int] | None) -> None:
         raise _invalid("no_student_file", _no_file_message(exercises))
 
 
-# ---------------------------------------------------------------- storing
+# ---------------------------------------------------------------- payloads
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write(path: Path, data: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def store_files(root: Path, sid: str, body: SubmissionIn, archive_bytes: tuple[bytes, str] | None) -> str:
-    """Write the submission under `root/<sid>/` durably; the path to grade, relative to root's parent."""
-    folder = root / sid
-    folder.mkdir(parents=True)
+def payload(body: SubmissionIn, archive_bytes: tuple[bytes, str] | None) -> tuple[str, bytes]:
+    """What is stored in the database for a submission: (kind, bytes), committed with its row."""
     if archive_bytes is not None:
         data, kind = archive_bytes
+        return kind, data
+    return "files", json.dumps(body.files or {}).encode()
+
+
+def materialize(kind: str, data: bytes, folder: Path) -> Path:
+    """Write a stored payload under `folder` (new) for a worker; the path to grade."""
+    folder.mkdir(parents=True)
+    if kind != "files":
         target = folder / f"submission.{kind}"
-        _write(target, data)
-        made = {folder}
-    else:
-        target = folder / "files"
-        made = {folder, target}
-        for name, text in (body.files or {}).items():
-            path = target.joinpath(*PurePosixPath(name).parts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.update(p for p in path.parents if p.is_relative_to(target))
-            _write(path, text.encode())
-    for d in sorted(made, key=lambda p: -len(p.parts)):
-        _fsync_dir(d)
-    _fsync_dir(root)
-    return target.relative_to(root.parent).as_posix()
-
-
-def remove_files(root: Path, sid: str) -> None:
-    shutil.rmtree(root / sid, ignore_errors=True)
+        target.write_bytes(data)
+        return target
+    target = folder / "files"
+    for name, text in json.loads(data).items():
+        path = target.joinpath(*PurePosixPath(name).parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    target.mkdir(exist_ok=True)
+    return target

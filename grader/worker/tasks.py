@@ -23,7 +23,7 @@ task answers with an error instead of grading it again, and the service marks it
 from __future__ import annotations
 
 import base64
-import os
+import json
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -48,21 +48,27 @@ def _stop_slot(**_) -> None:
 
 
 def _unpack(payload: dict, into: Path) -> Path:
-    """Write the message's submission under `into`: the path to grade (a folder, or the archive)."""
-    if payload.get("archive") is not None:
-        name = PurePosixPath(payload["archive"]["name"]).name
-        target = into / (name if name.endswith((".zip", ".ipynb")) else "submission.zip")
-        target.write_bytes(base64.b64decode(payload["archive"]["data"]))
+    """Write the message's submission under `into`, as the service stored it: the path to grade.
+
+    `kind` is `files` (JSON of path -> source), `zip` or `ipynb`. Paths are checked
+    again here: a worker trusts the broker's messages no further than it must.
+    """
+    kind, data = payload["kind"], base64.b64decode(payload["data"])
+    if kind in ("zip", "ipynb"):
+        target = into / f"submission.{kind}"
+        target.write_bytes(data)
         return target
+    if kind != "files":
+        raise ValueError(f"unknown kind {kind!r}")
     target = into / "files"
     target.mkdir()
-    for name, data in payload["files"].items():
+    for name, text in json.loads(data).items():
         rel = PurePosixPath(name)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        if not name or rel.is_absolute() or ".." in rel.parts or "\\" in name or "\0" in name:
             raise ValueError(f"unsafe path in the message: {name!r}")
         path = target.joinpath(*rel.parts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
+        path.write_text(text, encoding="utf-8")
     return target
 
 

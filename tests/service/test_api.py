@@ -139,6 +139,7 @@ NOTEBOOK = base64.b64encode(json.dumps({"cells": [], "nbformat": 4, "nbformat_mi
     ({**FILES, "metadata": {"x": "y" * 5000}}, "metadata_too_large", "4096"),
     ({"files": {"../loss.py": SOLUTION}}, "unsafe_path", "relative"),
     ({"files": {"/tmp/loss.py": SOLUTION}}, "unsafe_path", "relative"),
+    ({"files": {"loss.py": SOLUTION, "loss.py/x.py": ""}}, "unsafe_path", "both"),
     ({"files": {"notes.txt": "hello"}}, "no_student_file", "loss.py"),
     ({"files": {"two_layer.py": "x = 1"}, "exercises": [1]}, "no_student_file", "loss.py"),
     ({"archive": "not base64!"}, "bad_archive", "base64"),
@@ -159,7 +160,7 @@ def test_unusable_submissions_are_422(api, body, code, words):
     err = _error(client.post("/v1/submissions", json=body, headers=auth(one.key)), 422, code)
     assert words in err["message"]
     assert client.get("/v1/health").json()["queued"] == 0
-    assert not any(service.config.files_dir.iterdir())  # nothing stored for a refused submission
+    assert service.store.one("SELECT COUNT(*) AS n FROM payloads")["n"] == 0  # nothing stored for a refused one
 
 
 def test_accepted_layouts(api):
@@ -168,5 +169,45 @@ def test_accepted_layouts(api):
                  {"files": {"ex1_loss/loss.py": SOLUTION, "notes/readme.txt": "hi"}}):
         r = client.post("/v1/submissions", json=body, headers=auth(one.key))
         assert r.status_code == 201, r.text
-        stored = service.config.data / service.store.get(r.json()["id"])["path"]
-        assert stored.exists()
+        kind, data = service.store.payload(r.json()["id"])
+        assert kind == ("zip" if "archive" in body else "files") and data
+
+
+def test_a_streamed_body_over_the_limit_is_413(api):
+    client, _, one, _ = api
+
+    async def chunks():
+        yield b'{"files": {"loss.py": "'
+        for _ in range(9):
+            yield b"#" * (1 << 20)
+        yield b'"}}'
+
+    r = client.post("/v1/submissions", content=chunks(), headers={**auth(one.key), "Content-Type": "application/json"})
+    _error(r, 413, "too_large")
+
+
+def test_keys_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from grader.cli import app
+
+    runner = CliRunner()
+
+    def grade(*args: str):
+        return runner.invoke(app, list(args))
+
+    data = str(tmp_path / "data")
+    made = grade("keys", "create", "course-7", "--json", "--data", data)
+    assert made.exit_code == 0, made.output
+    key = json.loads(made.stdout)
+    assert set(key) == {"name", "key", "webhook_secret"} and key["name"] == "course-7"
+    assert grade("keys", "create", "course-7", "--data", data).exit_code == 2
+    assert grade("keys", "create", "bad name!", "--data", data).exit_code == 2
+    listed = json.loads(grade("keys", "list", "--json", "--data", data).stdout)
+    assert [(k["name"], k["revoked_at"]) for k in listed] == [("course-7", None)]
+    assert key["key"] not in grade("keys", "list", "--data", data).stdout
+    assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 0
+    assert json.loads(grade("keys", "list", "--json", "--data", data).stdout)[0]["revoked_at"]
+    assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 2
+    refused = grade("serve", "--broker", "redis://127.0.0.1:6379/0", "--data", data)
+    assert refused.exit_code == 2 and "--broker" in refused.output

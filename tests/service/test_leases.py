@@ -14,8 +14,8 @@ def _store(tmp_path, n: int = 1) -> Store:
     store = Store(tmp_path / "service.db")
     for i in range(n):
         store.create({"id": f"s{i}", "key_name": "k", "external_id": None, "request_hash": "h", "status": "queued",
-                      "exercises": json.dumps([1]), "seed": None, "metadata": "{}", "path": f"submissions/s{i}/files",
-                      "received_at": time.time(), "created_at": time.time(), "callback_url": None})
+                      "exercises": json.dumps([1]), "seed": None, "metadata": "{}",
+                      "received_at": time.time(), "created_at": time.time(), "callback_url": None}, ("files", b"{}"))
     return store
 
 

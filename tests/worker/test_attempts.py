@@ -8,6 +8,7 @@ attempts. A duplicate of that answer changes nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -21,16 +22,13 @@ from tests.worker.conftest import SOLUTION
 
 def test_a_job_whose_workers_all_died_is_failed_after_three_attempts(cluster, tmp_path):
     store = Store(tmp_path / "service.db")
-    files = tmp_path / "submissions" / "s0" / "files"
-    files.mkdir(parents=True)
-    (files / "loss.py").write_text(SOLUTION)
     store.create({"id": "s0", "key_name": "k", "external_id": None, "request_hash": "h", "status": "queued",
-                  "exercises": json.dumps([1]), "seed": None, "metadata": "{}", "path": "submissions/s0/files",
-                  "received_at": time.time(), "created_at": time.time(), "callback_url": None})
+                  "exercises": json.dumps([1]), "seed": None, "metadata": "{}", "received_at": time.time(),
+                  "created_at": time.time(), "callback_url": None}, ("files", json.dumps({"loss.py": SOLUTION}).encode()))
     config = Config(data=tmp_path, broker=cluster.redis.url)
     claim = store.claim("broker", 30)
-    message = payload(config, claim, timeout_s=60)
-    assert message["files"] == {"loss.py": __import__("base64").b64encode(SOLUTION.encode()).decode()}
+    message = payload(store, config, claim, timeout_s=60)
+    assert message["kind"] == "files" and json.loads(base64.b64decode(message["data"])) == {"loss.py": SOLUTION}
 
     app = make_app(cluster.redis.url)
     register(app)

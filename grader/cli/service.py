@@ -1,4 +1,4 @@
-"""`grade serve` and `grade keys create|list|revoke`. `grader/cli` adds them with `register(app)`.
+"""`grade serve` and `grade keys create|list|revoke`. `grader/cli/app.py` adds them with `register(app)`.
 
 Only light modules are imported here: the web process never loads TensorFlow,
 NumPy or the grading API.
@@ -65,9 +65,11 @@ def serve(
 
 
 def _store(data: Path):
+    from grader.service.server import private_dir
     from grader.service.store import Store
 
     try:
+        private_dir(data)
         return Store(data / "service.db")
     except Exception as e:
         raise _fail(f"cannot open the service's database in {data}: {e}", 3) from None
