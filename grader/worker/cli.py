@@ -19,7 +19,7 @@ def broker_problem(broker: str) -> str | None:
         import celery  # noqa: F401
         import redis  # noqa: F401
     except ImportError:
-        return "--broker needs Celery and the Redis client: python -m pip install 'tinyml-grader[scale]'"
+        return "--broker needs Celery and the Redis client: they are dependencies of tinyml-grader: reinstall it (python -m pip install tinyml-grader)"
     return None
 
 
