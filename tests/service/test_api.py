@@ -213,5 +213,5 @@ def test_keys_commands(tmp_path):
     assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 0
     assert json.loads(grade("keys", "list", "--json", "--data", data).stdout)[0]["revoked_at"]
     assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 2
-    refused = grade("serve", "--broker", "redis://127.0.0.1:6379/0", "--data", data)
+    refused = grade("serve", "--broker", "http://127.0.0.1:6379/0", "--data", data)
     assert refused.exit_code == 2 and "--broker" in refused.output
