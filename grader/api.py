@@ -126,14 +126,16 @@ class Grader:
     def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
                          start: float, limits: dict | None) -> Report:
         from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.notebook.submission import take, error_result
         from grader.report import ExerciseResult, Report, round_score
         from grader.submission import locate, looked_for
 
         # Start every runner first: each gets ready while earlier exercises are judged.
         sessions = {}
+        from_notebooks = take(directory)  # notebooks left out cells, or could not be read
         try:
             for ex in chosen:
-                found = locate(directory, ex)
+                found = None if ex.slug in from_notebooks.unreadable else locate(directory, ex)
                 if found is not None:
                     sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits,
                                                    launcher=self.zygote)
@@ -141,10 +143,12 @@ class Grader:
                 _import_tensorflow()  # the references need it; this overlaps the runners' start
             results: list[ExerciseResult] = []
             internal: list[str] = []
-            notes: list[str] = []
+            notes: list[str] = list(from_notebooks.notes)
             for ex in chosen:
                 if ex.id not in sessions:
-                    results.append(missing_result(ex, looked_for(ex, directory)))
+                    unreadable = from_notebooks.unreadable.get(ex.slug)
+                    results.append(error_result(ex, unreadable) if unreadable else
+                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
                     continue
                 result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
                 results.append(result)

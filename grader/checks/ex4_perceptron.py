@@ -16,7 +16,7 @@ import json
 import numpy as np
 import pytest
 
-from grader.checks.support import keras_file
+from grader.checks.support import keras_file, keras_references
 from grader.checks.support.keras_file import ModelFacts, UnsafeModel, read_config
 from grader.judge.feedback import Mistake
 
@@ -56,16 +56,8 @@ def reference_accuracy(data: dict, reference_cache) -> float:
     """Held-out accuracy of the judge's own Keras perceptron: 200 full-batch Adam steps, in one fit."""
     cache = _cache(reference_cache)
     key = ("reference", data["x"].tobytes())
-    if key not in cache:
-        import keras
-        import tensorflow as tf
-
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input(shape=(data["n_features"],)), keras.layers.Dense(1, activation="sigmoid")])
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.1), loss="binary_crossentropy")
-        batches = tf.data.Dataset.from_tensors((data["x"], data["y"].astype(np.float32))).repeat(200)
-        model.fit(batches, epochs=1, verbose=0, shuffle=False)
-        probabilities = np.asarray(model(data["x_held_out"], training=False)).reshape(N_HELD_OUT, -1)[:, 0]
+    if key not in cache:  # trained by Keras in a helper process: no TensorFlow in the judge
+        probabilities = keras_references.perceptron_probabilities(data["x"], data["y"], data["x_held_out"])
         cache[key] = accuracy(probabilities, data["y_held_out"])
     return cache[key]
 

@@ -4,7 +4,9 @@ The student's `quantize` runs once per grade, in the runner (a probe builds the
 sine model there); its flatbuffer is cached in `reference_cache` and shared by
 the checks. Submitted flatbuffers are only ever loaded by interpreters in a
 throw-away worker process (`tflite_worker.py`), and the student's C array is
-compiled and read back by `c_array_harness`, also in child processes.
+compiled and read back by `c_array_harness`, also in child processes. The judge
+imports no TensorFlow: the float model's outputs are computed in NumPy, its own
+int8 conversion in a helper process (`keras_references`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.checks.support import keras_references
 from grader.checks.support.c_array_harness import CArrayFacts, inspect_c_array
 from grader.checks.support.worker import Worker
 from grader.judge.feedback import Mistake, fmt
-from grader.judge.quiet import tensorflow_quiet
 from grader.runner.client import StudentError, StudentRaised
-from grader.runner.probes.ex5_quantize import build_sine_model
 
 WORKER = Path(__file__).parent / "support" / "tflite_worker.py"
 WORKER_SECONDS = 60
@@ -49,33 +50,22 @@ def _sample() -> np.ndarray:
     return np.random.default_rng(SAMPLE_SEED).uniform(0.0, 2 * np.pi, size=(SAMPLE_SIZE, 1))
 
 
-def _keras_model(exercise, reference_cache):
-    cache = _cache(reference_cache)
-    if "keras" not in cache:
-        cache["keras"] = build_sine_model(_weights(exercise))
-    return cache["keras"]
+def float_outputs(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """What the float Keras model (`build_sine_model`: Dense(16, relu) -> Dense(16, relu) -> Dense(1))
+    outputs for the inputs `x`, in float64 NumPy (tests/test_references.py shows they agree)."""
+    values = np.asarray(x, np.float64).reshape(-1, 1)
+    for i in range(0, len(weights), 2):
+        values = values @ np.asarray(weights[i], np.float64) + np.asarray(weights[i + 1], np.float64)
+        if i + 2 < len(weights):
+            values = np.maximum(values, 0.0)
+    return values.ravel()
 
 
 def _reference_tflite(exercise, reference_cache) -> bytes:
-    """The judge's own int8 conversion of the same model and sample."""
+    """The judge's own int8 conversion of the same model and sample, by TensorFlow in a helper process."""
     cache = _cache(reference_cache)
     if "reference" not in cache:
-        import tensorflow as tf
-
-        samples = _sample().astype(np.float32)
-
-        def calibration():
-            for row in samples:
-                yield [row.reshape(1, -1)]
-
-        converter = tf.lite.TFLiteConverter.from_keras_model(_keras_model(exercise, reference_cache))
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = calibration
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        with tensorflow_quiet():
-            cache["reference"] = converter.convert()
+        cache["reference"] = keras_references.int8_model(_weights(exercise), _sample().astype(np.float32))
     return cache["reference"]
 
 
@@ -368,7 +358,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
     model = _student_tflite(student, exercise, reference_cache)
     facts = _litert_facts(model, reference_cache)
     x = _test_inputs(rng)
-    expected = _keras_model(exercise, reference_cache).predict(x.reshape(-1, 1), verbose=0).ravel().astype(np.float64)
+    expected = float_outputs(_weights(exercise), x)
     reference = _reference_tflite(exercise, reference_cache)
     ref_facts = _litert_facts(reference, reference_cache)
     ref_run = _outputs(reference, "litert", x, ref_facts["input"], reference_cache)

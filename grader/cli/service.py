@@ -43,7 +43,10 @@ def serve(
 ) -> None:
     """Run the grader as an HTTP service (API under /v1, docs at /docs)."""
     if broker is not None:
-        raise _fail("--broker is not available in this version; run without it for local workers")
+        from grader.worker.cli import broker_problem
+
+        if (problem := broker_problem(broker)) is not None:
+            raise _fail(problem)
     from grader import catalog
 
     try:
@@ -58,7 +61,7 @@ def serve(
 
     config = Config(data=data, workers=workers or os.cpu_count() or 1, allow_private_callbacks=allow_private_callbacks,
                     max_body_bytes=int(max_body_mib * 1024 * 1024), queue_max=queue_max, rate_per_minute=rate_limit,
-                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain)
+                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker)
     try:
         run(config, host, port)
     except DataDirBusy as e:

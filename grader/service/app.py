@@ -164,6 +164,8 @@ def _create(service: Service, key_name: str, body: submissions.SubmissionIn, exe
         data = submissions.decode_archive(body.archive)
         if data[1] == "zip":
             submissions.check_archive(data[0], exercises)
+        else:
+            submissions.check_notebook(data[0], exercises)
     else:
         data = None
         submissions.check_files(body.files or {}, exercises)

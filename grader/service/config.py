@@ -34,6 +34,7 @@ class Config:
     lease_s: float = 30.0  # a lease not renewed for this long returns its job to the queue
     job_timeout_s: float | None = None  # default: from the exercises' limits
     drain_s: float = 30.0  # on SIGTERM, how long running jobs may finish before they are handed back
+    broker: str | None = None  # redis://...: jobs go to `grade worker` processes through this broker
 
     @property
     def db_path(self) -> Path:

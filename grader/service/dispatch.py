@@ -186,5 +186,9 @@ class LocalDispatcher:
 
 
 def make(config: Config, store: Store, on_change: Changed, metrics=None) -> Dispatcher:
-    """The dispatcher `grade serve` runs: the local pool (a broker-backed one is issue 13)."""
+    """The dispatcher `grade serve` runs: the local pool, or `grade worker` processes through `--broker`."""
+    if config.broker:
+        from grader.service.broker import BrokerDispatcher
+
+        return BrokerDispatcher(store, config, on_change, metrics)
     return LocalDispatcher(store, config, on_change, metrics)

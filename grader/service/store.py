@@ -304,6 +304,17 @@ class Store:
                                                          "the grading of this submission was interrupted", max_attempts)))
         return changed
 
+    def leases_held(self, holder: str) -> list[tuple[str, str]]:
+        """[(submission id, token)] of the leases `holder` holds (a broker's jobs outlive the service's run)."""
+        return [(r["submission_id"], r["token"]) for r in
+                self.all("SELECT submission_id, token FROM leases WHERE holder = ? ORDER BY claimed_at", (holder,))]
+
+    def count_attempts(self, sid: str, token: str, attempts: int) -> None:
+        """A broker worker says the job had `attempts` deliveries in all: count them (while the lease is held)."""
+        with self._write() as db:
+            db.execute("UPDATE submissions SET attempts = MAX(attempts, ?) WHERE id = ? AND EXISTS "
+                       "(SELECT 1 FROM leases WHERE submission_id = ? AND token = ?)", (attempts, sid, sid, token))
+
     # ------------------------------------------------------------ callbacks
 
     def due_callbacks(self, now: float, limit: int) -> list[sqlite3.Row]:

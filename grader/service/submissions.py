@@ -22,9 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from grader import archive, catalog
 from grader.service.errors import ApiError
 
-# `.ipynb` as `archive`: switch on once notebooks are submissions (the notebook issue).
-NOTEBOOKS = False
-
 LIMITS = archive.ArchiveLimits()
 
 
@@ -86,7 +83,8 @@ def _has_student_file(paths: list[PurePosixPath], exercises: list[int] | None) -
             and paths[0].parts[0] not in slugs:
         paths = [PurePosixPath(*p.parts[1:]) for p in paths]
     names = {p.as_posix() for p in paths}
-    return any(f"{ex.slug}/{ex.file}" in names or ex.file in names for ex in chosen)
+    notebooks = any(p.suffix == ".ipynb" for p in paths)  # searched for the functions when graded
+    return notebooks or any(f"{ex.slug}/{ex.file}" in names or ex.file in names for ex in chosen)
 
 
 def _file_paths(files: dict[str, str]) -> list[PurePosixPath]:
@@ -126,9 +124,6 @@ def decode_archive(text: str) -> tuple[bytes, str]:
     if data[:2] == b"PK":
         return data, "zip"
     if _is_notebook(data):
-        if not NOTEBOOKS:
-            raise _invalid("notebook_unsupported", "'archive' is a Jupyter notebook; notebooks are not accepted "
-                                                   "by this service yet: send the .py files (as 'files' or a .zip)")
         return data, "ipynb"
     raise _invalid("bad_archive", "'archive' is neither a .zip nor an .ipynb notebook")
 
@@ -141,6 +136,20 @@ def check_archive(data: bytes, exercises: list[int] | None) -> None:
                        f"the archive cannot be graded: {e}") from None
     if not _has_student_file(paths, exercises):
         raise _invalid("no_student_file", _no_file_message(exercises))
+
+
+def check_notebook(data: bytes, exercises: list[int] | None) -> None:
+    """A notebook must be readable and define a function of an exercise asked for (`grader.notebook.submission`)."""
+    from grader.notebook import extract, ipynb
+
+    try:
+        scanned = extract.scan(ipynb.code_cells(data, "the notebook"))
+    except ipynb.NotebookError as e:
+        raise _invalid("bad_archive", f"the archive cannot be graded: {e}") from None
+    chosen = [catalog.exercise(n) for n in exercises] if exercises else list(catalog.exercises())
+    if not any(f in scanned.chunks or f in scanned.broken for ex in chosen for f in ex.functions):
+        wanted = "; ".join(", ".join(f"{f}()" for f in ex.functions) for ex in chosen)
+        raise _invalid("no_student_file", f"the notebook defines none of the functions of the exercises asked for: {wanted}")
 
 
 def _no_file_message(exercises: list[int] | None) -> str:

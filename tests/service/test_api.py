@@ -148,7 +148,8 @@ NOTEBOOK = base64.b64encode(json.dumps({"cells": [], "nbformat": 4, "nbformat_mi
     ({"archive": zip_b64({"../../evil.py": "x", "loss.py": SOLUTION})}, "unsafe_archive", "leaves its folder"),
     ({"archive": _zip_with_link()}, "unsafe_archive", "symbolic link"),
     ({"archive": zip_b64({"readme.md": "hi"})}, "no_student_file", "loss.py"),
-    ({"archive": NOTEBOOK}, "notebook_unsupported", "notebook"),
+    ({"archive": NOTEBOOK}, "no_student_file", "defines none of the functions"),
+    ({"archive": base64.b64encode(b'{"cells": "x", "nbformat": 4}').decode()}, "bad_archive", "no list of cells"),
     ({**FILES, "callback_url": "ftp://example.org/x"}, "callback_refused", "http or https"),
     ({**FILES, "callback_url": "http://127.0.0.1:9/hook"}, "callback_refused", "non-public"),
     ({**FILES, "callback_url": "http://10.1.2.3/hook"}, "callback_refused", "non-public"),
@@ -165,12 +166,15 @@ def test_unusable_submissions_are_422(api, body, code, words):
 
 def test_accepted_layouts(api):
     client, service, one, _ = api
-    for body in ({"archive": zip_b64({"alice/ex1_loss/loss.py": SOLUTION, "__MACOSX/._x": ""})},
-                 {"files": {"ex1_loss/loss.py": SOLUTION, "notes/readme.txt": "hi"}}):
+    notebook = {"cells": [{"cell_type": "code", "source": SOLUTION}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}
+    for body, stored in (({"archive": zip_b64({"alice/ex1_loss/loss.py": SOLUTION, "__MACOSX/._x": ""})}, "zip"),
+                         ({"archive": zip_b64({"alice/work.ipynb": json.dumps(notebook)})}, "zip"),
+                         ({"archive": base64.b64encode(json.dumps(notebook).encode()).decode()}, "ipynb"),
+                         ({"files": {"ex1_loss/loss.py": SOLUTION, "notes/readme.txt": "hi"}}, "files")):
         r = client.post("/v1/submissions", json=body, headers=auth(one.key))
         assert r.status_code == 201, r.text
         kind, data = service.store.payload(r.json()["id"])
-        assert kind == ("zip" if "archive" in body else "files") and data
+        assert kind == stored and data
 
 
 def test_a_streamed_body_over_the_limit_is_413(api):
@@ -209,5 +213,5 @@ def test_keys_commands(tmp_path):
     assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 0
     assert json.loads(grade("keys", "list", "--json", "--data", data).stdout)[0]["revoked_at"]
     assert grade("keys", "revoke", "course-7", "--data", data).exit_code == 2
-    refused = grade("serve", "--broker", "redis://127.0.0.1:6379/0", "--data", data)
+    refused = grade("serve", "--broker", "http://127.0.0.1:6379/0", "--data", data)
     assert refused.exit_code == 2 and "--broker" in refused.output

@@ -72,6 +72,25 @@ def test_wait_holds_the_answer_until_graded(server: Server):
         assert done["status"] == "done" and done["score"] == 10.0
 
 
+def test_the_same_code_as_files_and_as_a_notebook_gives_the_same_report(server: Server):
+    from tests.scenario import SCENARIOS, normalise
+
+    mistake = (SCENARIOS / "ex1_loss" / "sum_instead_of_mean" / "submission" / "loss.py").read_text()
+    notebook = {"cells": [{"cell_type": "code", "source": "!pip install -q tensorflow\nimport tensorflow as tf"},
+                          {"cell_type": "code", "source": mistake.replace("import tensorflow as tf\n", "")},
+                          {"cell_type": "code", "source": "print(loss([1.0], [2.0]))"}],
+                "nbformat": 4, "nbformat_minor": 5, "metadata": {}}
+    with server.client() as c:
+        as_files = c.post("/v1/submissions?wait=120", json={**ONE, "files": {"loss.py": mistake}}).json()
+        archive = base64.b64encode(json.dumps(notebook).encode()).decode()
+        as_notebook = c.post("/v1/submissions?wait=120", json={**ONE, "archive": archive}).json()
+    reports = [normalise(s["report"]) for s in (as_files, as_notebook)]
+    for report in reports:
+        report.pop("submission")
+    assert reports[0] == reports[1] and reports[0]["score"] == 2.5
+    assert as_notebook["report"]["environment"]["notes"][0].startswith("submission.ipynb: cells 1 (in part: shell")
+
+
 def test_body_rate_and_queue_limits(server: Server):
     with server.client() as c:
         r = c.post("/v1/submissions", content=b'{"files": {"loss.py": "' + b"#" * (9 * 1024 * 1024) + b'"}}',
@@ -206,7 +225,7 @@ def test_a_killed_worker_is_replaced_and_its_job_retried(server: Server):
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         sub = c.get(f"/v1/submissions/{sid}?wait=120").json()
-        assert sub["status"] == "done" and sub["score"] == 10.0 and sub["attempts"] == 2
+        assert sub["status"] == "done" and sub["score"] == 10.0 and sub["attempts"] == 2, sub
         assert sorted(server.workers()) != sorted(workers)
 
 
