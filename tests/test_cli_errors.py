@@ -6,6 +6,7 @@ Each case stops before anything is graded, so these run in well under a second e
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -110,3 +111,14 @@ def test_a_broken_zip_is_a_usage_error_naming_the_file_with_nothing_on_stdout(co
                      env={"GRADER_NO_ZYGOTE": "1"})
     assert result.exit_code == USAGE and result.stdout == ""
     assert "hw1.zip: not a valid zip archive" in result.stderr
+
+
+def test_a_worker_does_not_start_with_a_secret_seed_every_job_would_fail_on(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GRADER_SECRET_SEED": "change-me"}
+    run = subprocess.run([sys.executable, "-m", "grader", "worker", "--broker", "redis://127.0.0.1:1/0"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == USAGE and "GRADER_SECRET_SEED must be a non-negative integer" in run.stderr
+    assert "Traceback" not in run.stderr
