@@ -122,3 +122,10 @@ def test_a_worker_does_not_start_with_a_secret_seed_every_job_would_fail_on(monk
                          capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == USAGE and "GRADER_SECRET_SEED must be a non-negative integer" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_judge_reads_the_imports_of_every_check_module_despite_import_cycles():
+    from grader import catalog
+    from grader.judge.exercise import needs_tensorflow
+
+    assert all(isinstance(needs_tensorflow(ex), bool) for ex in catalog.exercises())
