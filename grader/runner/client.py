@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grader.runner import protocol
 from grader.runner.launch import Launcher, Process, Spawn
-from grader.runner.watchdog import WATCH_EVERY, Watchdog, _protect_judge, _session_uid
+from grader.runner.watchdog import WATCH_EVERY, RunnerLimits, Watchdog, _protect_judge, _session_uid
 
 # TensorFlow's start-up chatter on stderr: dropped from what the student is shown.
 _LOG_NOISE = re.compile(
@@ -34,21 +34,6 @@ _LOG_NOISE = re.compile(
     rb"|.*This TensorFlow binary is optimized to use available CPU instructions.*)\r?$"
 )
 PREPARE_SECONDS = 120.0  # importing TensorFlow, cold, on a loaded machine
-
-
-@dataclass(frozen=True)
-class RunnerLimits:
-    call_seconds: float = 20.0
-    exercise_seconds: float = 180.0
-    memory_mib: int = 3072
-    output_kib: int = 64
-    file_mib: int = 64
-    processes: int = 512
-    open_files: int = 256
-
-    def memory_words(self) -> str:
-        mib = self.memory_mib
-        return f"{mib / 1024:g} GiB" if mib % 256 == 0 and mib >= 1024 else f"{mib} MiB"
 
 
 class StudentError(Exception):

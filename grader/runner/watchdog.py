@@ -1,4 +1,4 @@
-"""Judge-side watching and cleaning up of a runner's process tree.
+"""Judge-side watching and cleaning up of a runner's process tree, and the limits it enforces.
 
 The watchdog looks at the runner's tree every WATCH_EVERY seconds (memory by PSS,
 process count) and kills it past its limits; processes left under the runner's own
@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 
 def _session_uid() -> int | None:
@@ -34,10 +33,22 @@ def _protect_judge() -> None:
         except (OSError, AttributeError):
             pass
 
-if TYPE_CHECKING:
-    from grader.runner.client import RunnerLimits
-
 WATCH_EVERY = 0.2  # seconds between two looks at the runner's memory and process count
+
+
+@dataclass(frozen=True)
+class RunnerLimits:
+    call_seconds: float = 20.0
+    exercise_seconds: float = 180.0
+    memory_mib: int = 3072
+    output_kib: int = 64
+    file_mib: int = 64
+    processes: int = 512
+    open_files: int = 256
+
+    def memory_words(self) -> str:
+        mib = self.memory_mib
+        return f"{mib / 1024:g} GiB" if mib % 256 == 0 and mib >= 1024 else f"{mib} MiB"
 
 
 @dataclass
