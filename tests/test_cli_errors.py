@@ -95,6 +95,34 @@ def test_keys_on_a_mistyped_data_directory_say_so_and_create_nothing(args, tmp_p
     assert not (tmp_path / "typo").exists()
 
 
+@pytest.mark.parametrize("where", ["a-file", "a-file/data"])
+@pytest.mark.parametrize("command", [["keys", "create", "moodle"], ["serve", "--workers", "1"]])
+def test_a_data_path_that_cannot_be_a_directory_says_why(command, where, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    result = _invoke([*command, "--data", str(tmp_path / where)])
+    assert result.exit_code == USAGE and result.stdout == "", result.stderr
+    assert "Errno" not in result.stderr
+    assert ("is a file: give a directory" if where == "a-file" else f"is under {tmp_path / 'a-file'}, which is a file") \
+        in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "no.such.host.invalid"])
+def test_serve_on_an_address_it_cannot_listen_on_is_one_line_and_never_says_serving(host, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = subprocess.run([sys.executable, "-m", "grader", "serve", "--host", host, "--port",
+                              str(taken.getsockname()[1]), "--data", str(tmp_path / "data"), "--workers", "1"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 3 and run.stdout == ""
+    assert run.stderr.startswith(f"grade: cannot listen on {host}:") and run.stderr.count("\n") == 1, run.stderr
+    assert ("another process listens there" if host == "127.0.0.1" else "--host") in run.stderr
+
+
 def test_a_student_file_that_is_a_symbolic_link_is_named_as_such(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "loss.py").symlink_to("/etc/passwd")
