@@ -62,7 +62,7 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
     app = FastAPI(title="tinyml-grader", version=__version__, lifespan=lifespan,
                   description="Autograded TinyML exercises as a service: post a submission, get its report.")
     app.state.service = service
-    errors.install(app)
+    errors.install(app, authenticate=caller)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=service.metrics, log=event)
     store = service.store

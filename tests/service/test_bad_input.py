@@ -66,3 +66,13 @@ def test_a_body_json_cannot_parse_is_malformed_json(api, raw):
     client, _, one, _ = api
     r = client.post("/v1/submissions", content=raw, headers={**auth(one.key), "Content-Type": "application/json"})
     _error(r, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("raw", [b'{"files": ', b'{"files": {"loss.py": "\xff"}}', b'[1, 2]', b""],
+                         ids=["truncated", "not_utf8", "not_an_object", "empty"])
+@pytest.mark.parametrize("key", [None, "gk_unknown"])
+def test_a_request_without_a_valid_key_is_401_whatever_its_body(api, raw, key):
+    client, service, _, _ = api
+    headers = {"Content-Type": "application/json", **(auth(key) if key else {})}
+    _error(client.post("/v1/submissions", content=raw, headers=headers), 401, "unauthorized")
+    _error(client.post("/v1/submissions?wait=nan", content=raw, headers=headers), 401, "unauthorized")
