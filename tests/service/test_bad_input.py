@@ -76,3 +76,10 @@ def test_a_request_without_a_valid_key_is_401_whatever_its_body(api, raw, key):
     headers = {"Content-Type": "application/json", **(auth(key) if key else {})}
     _error(client.post("/v1/submissions", content=raw, headers=headers), 401, "unauthorized")
     _error(client.post("/v1/submissions?wait=nan", content=raw, headers=headers), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "abc", "0", "-1", "121"])
+def test_a_wait_that_is_not_seconds_up_to_120_says_so(api, wait):
+    client, _, one, _ = api
+    error = _error(client.get(f"/v1/submissions/x?wait={wait}", headers=auth(one.key)), 422, "invalid")
+    assert error["message"] == "wait: must be a number of seconds, 0 < S ≤ 120"
