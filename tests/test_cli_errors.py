@@ -152,6 +152,17 @@ def test_a_worker_does_not_start_with_a_secret_seed_every_job_would_fail_on(monk
     assert "Traceback" not in run.stderr
 
 
+def test_a_worker_gives_up_on_a_broker_it_cannot_reach_at_start_with_one_line():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "grader", "worker", "--broker", "redis://:pw@127.0.0.1:1/0",
+                          "--connect-timeout", "0.5"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 3 and run.stdout == "" and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("grade: cannot reach the broker redis://:**@127.0.0.1:1/0 within 0.5 s")
+    assert "pw" not in run.stderr
+
+
 def test_the_judge_reads_the_imports_of_every_check_module_despite_import_cycles():
     from grader import catalog
     from grader.judge.exercise import needs_tensorflow
