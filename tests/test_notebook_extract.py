@@ -103,6 +103,16 @@ def test_shell_magic_and_top_level_code_are_left_out_and_reported():
     assert set(scanned.chunks) == {"tf", "loss", "os"}
 
 
+def test_constants_keep_their_exact_text_and_a_cell_too_large_to_read_is_named():
+    """A string holding U+2028 (a line break for str.splitlines, not for Python) and multi-byte characters is kept
+    as written; a cell over MAX_CELL_CHARS is not parsed (1M one-line statements take about 2.5 GB)."""
+    big = "x = 1\n" * (extract.MAX_CELL_CHARS // 6 + 1)
+    scanned = extract.scan(cells('A = "é\u2028ü"; B, C = (1,\n  "ü"), 3', big, "y = [1, 2]\n" * 5000))
+    assert scanned.chunks["A"].source == 'A = "é\u2028ü"\n' and scanned.chunks["B"].source == 'B = (1,\n  "ü")\n'
+    assert scanned.chunks["y"].source == "y = [1, 2]\n" and "x" not in scanned.chunks
+    assert scanned.describe_left_out() == "cell 2 (over 1,000,000 characters: too large to read)"
+
+
 def test_a_function_in_a_cell_that_does_not_parse_is_graded_as_written():
     """The student then reads their syntax error, as with a .py file, instead of "not attempted"."""
     scanned = extract.scan(cells("import tensorflow as tf", "def loss(p, t)\n    return tf.reduce_mean(p - t)"))
@@ -133,6 +143,7 @@ def test_stubs_come_from_the_exercise_stub():
     (b'{"nbformat": 3, "worksheets": []}', "old notebook (nbformat 3)"),
     (b"\xff\xfe", "not UTF-8"),
     (b'{"cells": [{"cell_type": "code", "source": 5}]}', "cell 1 has no readable source"),
+    (b'{"cells": [{"cell_type": "code", "source": "x = 1\\ny = \'\\ud800\'"}]}', "cell 1, line 2 holds '\\ud800'"),
 ])
 def test_unreadable_notebooks_say_why(text: bytes, message: str):
     with pytest.raises(ipynb.NotebookError) as e:

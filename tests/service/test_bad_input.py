@@ -83,3 +83,16 @@ def test_a_wait_that_is_not_seconds_up_to_120_says_so(api, wait):
     client, _, one, _ = api
     error = _error(client.get(f"/v1/submissions/x?wait={wait}", headers=auth(one.key)), 422, "invalid")
     assert error["message"] == "wait: must be a number of seconds, 0 < S ≤ 120"
+
+
+def test_a_notebook_holding_a_lone_surrogate_is_refused_not_failed_three_times_later(api):
+    import base64
+    import json
+
+    cell = {"cell_type": "code", "metadata": {}, "source": SOLUTION + "\nX = '\ud800'\n", "outputs": [],
+            "execution_count": None}
+    archive = base64.b64encode(json.dumps({"cells": [cell], "nbformat": 4}).encode()).decode()
+    client, service, one, _ = api
+    error = _error(client.post("/v1/submissions", json={"archive": archive, "exercises": [1]}, headers=auth(one.key)),
+                   422, "bad_archive")
+    assert "lone surrogate" in error["message"] and service.store.counts()["queued"] == 0
