@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from grader import catalog
 from grader.notebook import build, card, extract, ipynb
 from grader.notebook.submission import stub, student_file
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cells(*sources: str) -> list[tuple[int, str]]:
@@ -200,6 +204,16 @@ def test_check_explains_what_it_cannot_grade_without_running_anything(tmp_path, 
     (ex,) = check(1, loss=loss).report["exercises"]
     assert ex["status"] == "error" and "`loss` is defined inside another function" in ex["message"]
     assert json.loads((tmp_path / ".grader" / "state.json").read_text())["results"]["ex1_loss"]["status"] == "error"
+
+
+def test_check_in_a_plain_python_process_names_a_function_without_source(tmp_path):
+    """A function defined in `python -c` has no source to read: the student is told where to define it, no traceback."""
+    program = "def loss(p, t):\n    return 0\nfrom grader import check\nprint(check(1).report['exercises'][0]['message'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, env=env,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "`loss` was defined in a `python -c` string or exec()" in run.stdout and "define it in a .py" in run.stdout
 
 
 def test_a_line_starting_with_percent_inside_python_is_python_and_futures_stay():
