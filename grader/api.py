@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,8 @@ class Grader:
         # Start every runner first: each gets ready while earlier exercises are judged.
         sessions = {}
         from_notebooks = take(directory)  # notebooks left out cells, or could not be read
+        # Stop each judged exercise's runner while the next one is judged.
+        closer = ThreadPoolExecutor(1, thread_name_prefix="grader-close")
         try:
             for ex in chosen:
                 found = None if ex.slug in from_notebooks.unreadable else locate(directory, ex)
@@ -141,23 +144,28 @@ class Grader:
                                                    launcher=self.zygote)
             if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
                 _import_tensorflow()  # the references need it; this overlaps the runners' start
-            results: list[ExerciseResult] = []
-            internal: list[str] = []
-            notes: list[str] = list(from_notebooks.notes)
+            judged: list[Future | ExerciseResult] = []
             for ex in chosen:
                 if ex.id not in sessions:
                     unreadable = from_notebooks.unreadable.get(ex.slug)
-                    results.append(error_result(ex, unreadable) if unreadable else
-                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
+                    judged.append(error_result(ex, unreadable) if unreadable else
+                                  missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
                     continue
-                result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
-                results.append(result)
-                internal += errors
-                notes += ex_notes
-                sessions.pop(ex.id).close()
+                judged.append(closer.submit(judge_exercise(ex, sessions[ex.id], seeds).finish))
+                del sessions[ex.id]
+            results: list[ExerciseResult] = []
+            internal: list[str] = []
+            notes: list[str] = list(from_notebooks.notes)
+            for item in judged:
+                if isinstance(item, Future):
+                    item, errors, ex_notes = item.result()
+                    internal += errors
+                    notes += ex_notes
+                results.append(item)
         finally:
             for s in sessions.values():
                 s.close()
+            closer.shutdown()
 
         return Report(
             submission=submission_id,

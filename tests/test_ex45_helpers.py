@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import json
 import tempfile
 import textwrap
@@ -215,3 +217,33 @@ def test_a_loader_crash_fails_the_check_with_a_message_and_the_judge_goes_on(tmp
     crashing = _fake_worker(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
     with crashing as worker, pytest.raises(AssertionError, match=r"^Your model file could not be loaded: the loader crashed"):
         ex4_perceptron.check_architecture(student, {}, worker)
+
+
+def test_with_a_zygote_the_keras_loader_stays_warm_from_one_submission_to_the_next(zygote):
+    perceptron = _keras_zip(PERCEPTRON)  # no weights: Keras refuses it, which is an answer all the same
+    pids = []
+    with helpers_from(zygote):
+        for _ in range(2):  # exercise 4 of two submissions
+            with keras_file.loader() as worker:
+                [result] = keras_file.read_models(worker, [perceptron])
+                assert str(result).startswith("Keras could not load your saved model:")
+                pids.append(worker._process.pid)
+    assert pids[0] == pids[1] and worker._process.poll() is None
+    os.kill(pids[0], signal.SIGKILL)  # a warm loader that died between two submissions is replaced
+    worker._process.wait(timeout=10)
+    with helpers_from(zygote), keras_file.loader() as again:
+        [result] = keras_file.read_models(again, [perceptron])
+    assert again is worker and again._process.pid != pids[0]
+    assert str(result).startswith("Keras could not load your saved model:")
+
+
+def test_what_a_zygote_keeps_is_closed_with_it_and_a_helper_is_replaced_after_max_requests(tmp_path):
+    zygote = Zygote()  # never started: keeping needs no process
+    worker = zygote.kept("echo", lambda: _fake_worker(tmp_path, "print('{}', flush=True)\n"))
+    worker.max_requests = 2
+    assert worker.ask({}).result == {} and zygote.kept("echo", lambda: None) is worker
+    first = worker._process.pid
+    assert worker.ask({}).result == {} and worker._process is None  # its second answer was its last
+    assert worker.ask({}).result == {} and worker._process.pid != first
+    zygote.close()
+    assert not worker.directory.exists()

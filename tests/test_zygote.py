@@ -89,7 +89,8 @@ def _plain(wire: dict):
 def _facts(launcher, student: Path) -> tuple[dict, str]:
     with RunnerSession(student, launcher=launcher) as s:
         s.wait_ready()
-        return _plain(s.call("facts")), s.output()
+        facts = _plain(s.call("facts"))
+    return facts, s.output()  # after close(), which has collected all it printed
 
 
 def test_forked_runner_is_set_up_like_a_spawned_one(zygote, student, monkeypatch):

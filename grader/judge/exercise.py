@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -100,28 +101,43 @@ def missing_result(ex: Exercise, looked_for: str) -> ExerciseResult:
                           max_score=ex.max_score, message=msg, checks=_all_parts(ex, "failed", msg))
 
 
-def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[ExerciseResult, list[str], list[str]]:
-    """Run the hidden checks against an open runner session.
+@dataclass
+class Judged:
+    """An exercise whose checks have run, its runner not yet stopped.
 
-    Returns the result, the grader's internal errors, and notes on the environment.
+    `finish()` stops the runner (tens of milliseconds: its process tree is killed and
+    looked for again) and collects what the student's code printed, so the judge can
+    start on the next exercise meanwhile. It returns the result, the grader's internal
+    errors and notes on the environment.
     """
+
+    session: RunnerSession
+    result: ExerciseResult  # without the output
+    internal: list[str]
+    notes: list[str]
+
+    def finish(self) -> tuple[ExerciseResult, list[str], list[str]]:
+        self.session.close()  # collects everything the student's code printed
+        return self.result.model_copy(update={"output": self.session.output()}), self.internal, self.notes
+
+
+def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> Judged:
+    """Run the hidden checks against an open runner session."""
     start = time.perf_counter()
     base = dict(id=ex.id, slug=ex.slug, title=ex.title, max_score=ex.max_score)
     try:
         session.wait_ready()
     except StudentError as e:
-        session.close()
         status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
-        return ExerciseResult(**base, status=status, score=0.0, message=e.feedback, output=session.output(),  # type: ignore[arg-type]
-                              duration_s=time.perf_counter() - start,
-                              checks=_all_parts(ex, check_status, e.feedback)), [], list(session.notes)
+        return Judged(session, ExerciseResult(**base, status=status, score=0.0, message=e.feedback,  # type: ignore[arg-type]
+                                              duration_s=time.perf_counter() - start,
+                                              checks=_all_parts(ex, check_status, e.feedback)), [], list(session.notes))
 
     cache = _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {})
     collector = CheckCollector(ex, session, seeds, cache)
     with helpers_from(session.launcher):  # the checks' trusted helpers fork from the runners' zygote
         _run_pytest(check_module(ex), collector)
 
-    session.close()  # collects everything the student's code printed
     checks, internal = [], list(collector.internal_errors)
     for part in ex.parts:
         result = collector.results.get(part.id)
@@ -139,9 +155,10 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
     else:
         status = "failed"
         message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
-    return ExerciseResult(**base, status=status, score=score, message=message, output=session.output(),  # type: ignore[arg-type]
-                          duration_s=time.perf_counter() - start, student_s=round(session.student_seconds, 3),
-                          checks=checks), internal, [*session.notes, *collector.notes]
+    return Judged(session, ExerciseResult(**base, status=status, score=score, message=message,  # type: ignore[arg-type]
+                                          duration_s=time.perf_counter() - start,
+                                          student_s=round(session.student_seconds, 3), checks=checks),
+                  internal, [*session.notes, *collector.notes])
 
 
 def _run_pytest(module: Path, collector: CheckCollector) -> None:

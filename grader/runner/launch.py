@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
@@ -106,6 +106,10 @@ class ForkedProcess:
             self.returncode = FORK_FAILED
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class Zygote:
     """A warm process that imports TensorFlow once and forks runner children on request.
 
@@ -121,6 +125,7 @@ class Zygote:
         self._tmp: Path | None = None
         self._pending: deque[ForkedProcess] = deque()
         self._running: dict[int, ForkedProcess] = {}
+        self._kept: dict[object, Closable] = {}
         self.forks = 0
 
     def start(self) -> "Zygote":
@@ -168,6 +173,14 @@ class Zygote:
         req = {"op": "script", "script": str(script), "argv": list(argv), "cwd": str(cwd), "env": dict(env),
                "rlimits": dict(rlimits)}
         return self._request(req, list(stdio))
+
+    def kept(self, key: object, make: Callable[[], Closable]) -> Closable:
+        """What `make()` made for `key`, once, kept as long as this zygote: a trusted helper that
+        stays warm from one submission to the next. Closed with the zygote."""
+        with self._lock:
+            if key not in self._kept:
+                self._kept[key] = make()
+            return self._kept[key]
 
     def _request(self, req: dict, fds: list[int]) -> ForkedProcess:
         with self._lock:
@@ -254,6 +267,9 @@ class Zygote:
 
     def close(self) -> None:
         with self._lock:
+            kept, self._kept = list(self._kept.values()), {}
+            for helper in kept:  # while the zygote still answers for its processes
+                helper.close()
             if self._sock is not None:
                 self._pump(0)
             self._zygote_died()

@@ -129,7 +129,10 @@ class Watchdog:
         members = self.members(by_uid=False)  # cheaper; the subreaper keeps orphans in the tree
         if sum(p.threads for p in members) > limits.processes:
             return "processes"
-        if sum(_memory_kib(p.pid) for p in members) > limits.memory_mib * 1024:
+        limit = limits.memory_mib * 1024
+        # Resident anonymous and shared memory bounds the PSS from above and costs a counter read;
+        # PSS walks the page tables (~20 ms for a runner with TensorFlow), so only near the limit.
+        if sum(_resident_kib(p.pid) for p in members) > limit * 7 // 8 and sum(_memory_kib(p.pid) for p in members) > limit:
             return "memory"
         return None
 
@@ -159,6 +162,15 @@ def _owner(pid: int) -> int | None:
         return os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
+
+
+def _resident_kib(pid: int) -> int:
+    """Resident anonymous and shared memory: at least `_memory_kib`, read from counters, not page tables."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            return sum(int(line.split()[1]) for line in f if line.startswith((b"RssAnon:", b"RssShmem:")))
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _memory_kib(pid: int) -> int:

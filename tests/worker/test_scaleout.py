@@ -16,7 +16,7 @@ import time
 import zipfile
 from collections import Counter
 
-from tests.worker.conftest import SOLUTION, STUB, SUMMED, VISIBILITY_S, slow, wait_for
+from tests.worker.conftest import SOLUTION, STUB, SUMMED, VISIBILITY_S, slow
 
 
 def zipped(files: dict[str, str]) -> str:

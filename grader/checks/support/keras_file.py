@@ -14,15 +14,17 @@ plain facts back (`ModelFacts`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from grader.checks.support.worker import Worker
+from grader.checks.support.worker import Worker, warm
 
 WORKER = Path(__file__).with_name("keras_worker.py")
 
@@ -120,9 +122,19 @@ class ModelFacts:
     outputs: np.ndarray | None  # the first output column on the inputs sent, when they were sent
 
 
-def loader() -> Worker:
-    """A worker process that loads models for `read_models`; close it when the submission is graded."""
-    return Worker(WORKER)
+@contextlib.contextmanager
+def loader() -> Iterator[Worker]:
+    """A worker process that loads models for `read_models`, for the exercise being judged.
+
+    With a zygote it is the zygote's warm one, kept for the next submission; else a
+    throw-away process, ended on leaving.
+    """
+    shared = warm(WORKER)
+    if shared is not None:
+        yield shared
+        return
+    with Worker(WORKER) as worker:
+        yield worker
 
 
 def read_models(worker: Worker, files: list[bytes | None], inputs: np.ndarray | None = None) -> list:

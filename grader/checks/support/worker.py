@@ -69,11 +69,17 @@ class Answer:
 
 
 class Worker:
-    """One helper script, started on first use and after every failure; `directory` is where it reads files."""
+    """One helper script, started on first use and after every failure; `directory` is where it reads files.
 
-    def __init__(self, script: Path, *, seconds: float = SECONDS):
+    After `max_requests` answers the script is replaced by a fresh one (what a long-lived
+    helper accumulates, its log included, stays bounded).
+    """
+
+    def __init__(self, script: Path, *, seconds: float = SECONDS, max_requests: int = 500):
         self.script = script
         self.seconds = seconds
+        self.max_requests = max_requests
+        self._answered = 0
         self._tmp = tempfile.TemporaryDirectory(prefix=f"grader-{script.stem}-")
         self.directory = Path(self._tmp.name)
         self._process: Process | None = None
@@ -86,6 +92,7 @@ class Worker:
         if self._process is not None and self._process.poll() is None:
             return
         self._kill()
+        self._answered = 0
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TF_CPP_MIN_LOG_LEVEL": "3", "LC_ALL": "C",
                "PYTHONDONTWRITEBYTECODE": "1"}
         in_r, self._stdin = os.pipe()  # not inheritable: only the helper gets its ends
@@ -134,6 +141,9 @@ class Worker:
         if type(answer) is not dict:
             self._kill()
             return Answer(None, "sent back an unreadable answer")
+        self._answered += 1
+        if self._answered >= self.max_requests:
+            self._kill()
         return Answer(answer, None)
 
     def _read_line(self, deadline: float) -> bytes | None:
@@ -191,6 +201,17 @@ class Worker:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def warm(script: Path) -> Worker | None:
+    """The worker of `script` that the judging zygote keeps warm across submissions (None without one).
+
+    For a helper that loads what the judge has already vetted (a `.keras` file whose config
+    `keras_file` checked): it runs no student code, so it may serve the next submission; a
+    crash or a timeout still replaces it. Never close it: it ends with the zygote.
+    """
+    zygote = helpers()
+    return None if zygote is None else zygote.kept(("worker", str(script)), lambda: Worker(script))
 
 
 def _last_words(stderr: bytes) -> str:
