@@ -108,7 +108,18 @@ def test_a_bad_secret_seed_is_a_usage_error_before_any_grading(tmp_path, monkeyp
 
 def test_a_missing_directory_is_a_usage_error(tmp_path):
     code, err = _run(tmp_path / "nope", tmp_path / "out.jsonl")
-    assert code == 2 and "not a directory" in err
+    assert code == 2 and "nope does not exist" in err
+    (tmp_path / "a-file").write_text("")
+    code, err = _run(tmp_path / "a-file", tmp_path / "out.jsonl")
+    assert code == 2 and "a-file is not a directory" in err
+
+
+def test_an_empty_directory_completes_with_a_warning(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "notes.txt").write_text("")
+    code, err = _run(tmp_path / "s", tmp_path / "out.jsonl")
+    assert code == 0 and f"warning: no submissions found in {tmp_path / 's'}: folders, .zip or .ipynb" in err
+    assert (tmp_path / "out.jsonl").read_text() == ""
 
 
 def test_a_relative_batch_directory_is_found_by_the_workers(tmp_path, monkeypatch):

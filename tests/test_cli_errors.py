@@ -95,6 +95,34 @@ def test_keys_on_a_mistyped_data_directory_say_so_and_create_nothing(args, tmp_p
     assert not (tmp_path / "typo").exists()
 
 
+@pytest.mark.parametrize("where", ["a-file", "a-file/data"])
+@pytest.mark.parametrize("command", [["keys", "create", "moodle"], ["serve", "--workers", "1"]])
+def test_a_data_path_that_cannot_be_a_directory_says_why(command, where, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    result = _invoke([*command, "--data", str(tmp_path / where)])
+    assert result.exit_code == USAGE and result.stdout == "", result.stderr
+    assert "Errno" not in result.stderr
+    assert ("is a file: give a directory" if where == "a-file" else f"is under {tmp_path / 'a-file'}, which is a file") \
+        in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "no.such.host.invalid"])
+def test_serve_on_an_address_it_cannot_listen_on_is_one_line_and_never_says_serving(host, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = subprocess.run([sys.executable, "-m", "grader", "serve", "--host", host, "--port",
+                              str(taken.getsockname()[1]), "--data", str(tmp_path / "data"), "--workers", "1"],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 3 and run.stdout == ""
+    assert run.stderr.startswith(f"grade: cannot listen on {host}:") and run.stderr.count("\n") == 1, run.stderr
+    assert ("another process listens there" if host == "127.0.0.1" else "--host") in run.stderr
+
+
 def test_a_student_file_that_is_a_symbolic_link_is_named_as_such(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "loss.py").symlink_to("/etc/passwd")
@@ -122,6 +150,17 @@ def test_a_worker_does_not_start_with_a_secret_seed_every_job_would_fail_on(monk
                          capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == USAGE and "GRADER_SECRET_SEED must be a non-negative integer" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_worker_gives_up_on_a_broker_it_cannot_reach_at_start_with_one_line():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "grader", "worker", "--broker", "redis://:pw@127.0.0.1:1/0",
+                          "--connect-timeout", "0.5"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 3 and run.stdout == "" and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("grade: cannot reach the broker redis://:**@127.0.0.1:1/0 within 0.5 s")
+    assert "pw" not in run.stderr
 
 
 def test_the_judge_reads_the_imports_of_every_check_module_despite_import_cycles():

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from grader import catalog
 from grader.notebook import build, card, extract, ipynb
 from grader.notebook.submission import stub, student_file
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def cells(*sources: str) -> list[tuple[int, str]]:
@@ -103,6 +107,16 @@ def test_shell_magic_and_top_level_code_are_left_out_and_reported():
     assert set(scanned.chunks) == {"tf", "loss", "os"}
 
 
+def test_constants_keep_their_exact_text_and_a_cell_too_large_to_read_is_named():
+    """A string holding U+2028 (a line break for str.splitlines, not for Python) and multi-byte characters is kept
+    as written; a cell over MAX_CELL_CHARS is not parsed (1M one-line statements take about 2.5 GB)."""
+    big = "x = 1\n" * (extract.MAX_CELL_CHARS // 6 + 1)
+    scanned = extract.scan(cells('A = "é\u2028ü"; B, C = (1,\n  "ü"), 3', big, "y = [1, 2]\n" * 5000))
+    assert scanned.chunks["A"].source == 'A = "é\u2028ü"\n' and scanned.chunks["B"].source == 'B = (1,\n  "ü")\n'
+    assert scanned.chunks["y"].source == "y = [1, 2]\n" and "x" not in scanned.chunks
+    assert scanned.describe_left_out() == "cell 2 (over 1,000,000 characters: too large to read)"
+
+
 def test_a_function_in_a_cell_that_does_not_parse_is_graded_as_written():
     """The student then reads their syntax error, as with a .py file, instead of "not attempted"."""
     scanned = extract.scan(cells("import tensorflow as tf", "def loss(p, t)\n    return tf.reduce_mean(p - t)"))
@@ -133,6 +147,7 @@ def test_stubs_come_from_the_exercise_stub():
     (b'{"nbformat": 3, "worksheets": []}', "old notebook (nbformat 3)"),
     (b"\xff\xfe", "not UTF-8"),
     (b'{"cells": [{"cell_type": "code", "source": 5}]}', "cell 1 has no readable source"),
+    (b'{"cells": [{"cell_type": "code", "source": "x = 1\\ny = \'\\ud800\'"}]}', "cell 1, line 2 holds '\\ud800'"),
 ])
 def test_unreadable_notebooks_say_why(text: bytes, message: str):
     with pytest.raises(ipynb.NotebookError) as e:
@@ -189,6 +204,16 @@ def test_check_explains_what_it_cannot_grade_without_running_anything(tmp_path, 
     (ex,) = check(1, loss=loss).report["exercises"]
     assert ex["status"] == "error" and "`loss` is defined inside another function" in ex["message"]
     assert json.loads((tmp_path / ".grader" / "state.json").read_text())["results"]["ex1_loss"]["status"] == "error"
+
+
+def test_check_in_a_plain_python_process_names_a_function_without_source(tmp_path):
+    """A function defined in `python -c` has no source to read: the student is told where to define it, no traceback."""
+    program = "def loss(p, t):\n    return 0\nfrom grader import check\nprint(check(1).report['exercises'][0]['message'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, env=env,
+                         timeout=60)  # fmt: skip
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "`loss` was defined in a `python -c` string or exec()" in run.stdout and "define it in a .py" in run.stdout
 
 
 def test_a_line_starting_with_percent_inside_python_is_python_and_futures_stay():

@@ -47,7 +47,7 @@ def test_the_gradescope_bundle_refuses_an_edited_stub_and_names_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run([sys.executable, "-m", "grader", "gradescope-bundle", "--out", str(tmp_path / "ag.zip")],
                          cwd=copy, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert run.returncode == 1, run.stderr
+    assert run.returncode == 2, run.stderr
     assert "exercises/ex1_loss/loss.py is not the stub (edited?)" in run.stderr
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "ag.zip").exists()

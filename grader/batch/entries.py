@@ -25,8 +25,10 @@ def discover(directory: Path, exclude: Sequence[Path] = ()) -> list[Entry]:
     `exclude` (the output and state of this batch) are not. Any other file is
     reported on stderr and left out.
     """
+    if not directory.exists():
+        raise BatchError(f"{directory} does not exist: give the directory that holds the submissions")
     if not directory.is_dir():
-        raise BatchError(f"{directory} is not a directory")
+        raise BatchError(f"{directory} is not a directory: give the directory that holds the submissions, one per entry")
     skip = {p.resolve() for p in exclude}
     entries: dict[str, Entry] = {}
     for path in sorted(directory.iterdir()):

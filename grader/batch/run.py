@@ -196,6 +196,8 @@ def run_batch(
     except (BatchError, catalog.CatalogError, GradingError) as e:
         print(f"grade batch: {e}", file=stream)
         return 2
+    if not entries:
+        print(f"grade batch: warning: no submissions found in {directory}: folders, .zip or .ipynb entries", file=stream)
     problem = _output_problem(out, fmt)
     if problem is not None:
         print(f"grade batch: {problem[1]}", file=stream)

@@ -71,9 +71,9 @@ def gradescope_bundle(
         raise typer.Exit(2) from None
     try:
         path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
-    except BundleError as e:
+    except BundleError as e:  # an edited stub: the instructor restores it, a usage problem
         typer.echo(f"grade gradescope-bundle: {e}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     except OSError as e:
         typer.echo(f"grade gradescope-bundle: cannot write {out}: {e.strerror}", err=True)
         raise typer.Exit(3) from None

@@ -57,21 +57,23 @@ def serve(
         delays = parse_delays(callback_delays)
     except ValueError as e:
         raise _fail(f"--callback-delays: {e}") from None
-    from grader.service.server import DataDirBusy, run
+    from grader.service.server import CannotListen, DataDirError, run
 
     config = Config(data=data, workers=workers or os.cpu_count() or 1, allow_private_callbacks=allow_private_callbacks,
                     max_body_bytes=int(max_body_mib * 1024 * 1024), queue_max=queue_max, rate_per_minute=rate_limit,
                     callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker)
     try:
         run(config, host, port)
-    except DataDirBusy as e:
+    except DataDirError as e:
         raise _fail(str(e)) from None
+    except CannotListen as e:
+        raise _fail(str(e), 3) from None
     except OSError as e:
         raise _fail(f"cannot serve: {e}", 3) from None
 
 
 def _store(data: Path, create: bool = False):
-    from grader.service.server import private_dir
+    from grader.service.server import DataDirError, private_dir
     from grader.service.store import Store
 
     if not create and not (data / "service.db").is_file():
@@ -80,6 +82,8 @@ def _store(data: Path, create: bool = False):
     try:
         private_dir(data)
         return Store(data / "service.db")
+    except DataDirError as e:
+        raise _fail(str(e)) from None
     except Exception as e:
         raise _fail(f"cannot open the service's database in {data}: {e}", 3) from None
 

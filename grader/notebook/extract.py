@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 IMPORT, CONSTANT, DEFINITION, FUTURE = "import", "constant", "definition", "future"
 GRADER_CALLS = ("check", "hint")
-REASONS = {"code": "top-level code", "magic": "shell and magic lines", "syntax": "does not parse"}
+MAX_CELL_CHARS = 1_000_000  # parsing is not free (about 2.5 GB for 1M one-line statements): a cell is code, not data
+REASONS = {"code": "top-level code", "magic": "shell and magic lines", "syntax": "does not parse",
+           "size": f"over {MAX_CELL_CHARS:,} characters: too large to read"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Chunk:
 @dataclass(frozen=True)
 class LeftOut:
     cell: int
-    reason: str  # "code" (top-level statements), "magic" (IPython syntax), "syntax" (does not parse)
+    reason: str  # "code" (top-level statements), "magic" (IPython syntax), "syntax" (does not parse), "size"
     partly: bool  # the cell's definitions were kept, only some statements were left out
 
 
@@ -90,9 +92,22 @@ def _strip_magics(source: str) -> tuple[str, bool]:
     return "\n".join(lines) + "\n", found
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the parser's line ends (str.splitlines also splits at \f, \x1c, \u2028...)
+
+
 def _segment(lines: list[str], node: ast.stmt) -> str:
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
     return "\n".join(lines[first - 1 : node.end_lineno]) + "\n"
+
+
+def _source_of(lines: list[str], node: ast.expr) -> str:
+    """`ast.get_source_segment` from the cell's lines: it splits the whole source at every call (quadratic in a cell
+    of many assignments); offsets are in UTF-8 bytes."""
+    first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[operator]
+    if first == last:
+        return lines[first].encode()[node.col_offset : node.end_col_offset].decode()
+    head, tail = lines[first].encode()[node.col_offset :].decode(), lines[last].encode()[: node.end_col_offset].decode()
+    return "\n".join([head, *lines[first + 1 : last], tail])
 
 
 def is_literal(node: ast.expr) -> bool:
@@ -149,13 +164,11 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
         targets = node.targets
         if all(isinstance(t, ast.Name) for t in targets) and (is_literal(value) or _dotted(value)):
             kind = CONSTANT if is_literal(value) else DEFINITION
-            return [Chunk(t.id, kind, f"{t.id} = {ast.get_source_segment(chr(10).join(lines), value)}\n", cell)
-                    for t in targets]
+            return [Chunk(t.id, kind, f"{t.id} = {_source_of(lines, value)}\n", cell) for t in targets]
         if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple) \
                 and len(targets[0].elts) == len(value.elts) and all(isinstance(t, ast.Name) for t in targets[0].elts) \
                 and all(is_literal(v) for v in value.elts):
-            text = chr(10).join(lines)
-            return [Chunk(t.id, CONSTANT, f"{t.id} = {ast.get_source_segment(text, v)}\n", cell)
+            return [Chunk(t.id, CONSTANT, f"{t.id} = {_source_of(lines, v)}\n", cell)
                     for t, v in zip(targets[0].elts, value.elts)]
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and value is not None and is_literal(value):
         return [Chunk(node.target.id, CONSTANT, _segment(lines, node), cell)]
@@ -181,6 +194,9 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
         if raw.lstrip().startswith("%%"):  # a cell magic: the whole cell is IPython's, not Python
             result.left_out.append(LeftOut(number, "magic", partly=False))
             continue
+        if len(raw) > MAX_CELL_CHARS:
+            result.left_out.append(LeftOut(number, "size", partly=False))
+            continue
         parsed = _parse(raw)
         if parsed is None:
             names = _LOOKS_DEFINED.findall(raw)
@@ -189,7 +205,7 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
             result.left_out.append(LeftOut(number, "syntax", partly=False))
             continue
         tree, source, had_magic = parsed
-        lines = source.splitlines()
+        lines = _LINE_END.split(source)
         kept, skipped = 0, False
         for node in tree.body:
             chunks = _statement_chunks(node, lines, number)

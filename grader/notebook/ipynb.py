@@ -48,6 +48,12 @@ def code_cells(data: bytes, name: str) -> list[tuple[int, str]]:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"{name}: cell {number} has no readable source. {_RESAVE}")
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError as e:  # "\ud800" in the JSON: valid JSON, but no Python file can hold it
+            line = source.count("\n", 0, e.start) + 1
+            raise NotebookError(f"{name}: cell {number}, line {line} holds {source[e.start]!r}, half of a character "
+                                "(a lone surrogate), which is not text. Delete it from the cell and save again.") from None
         cells.append((number, source))
     return cells
 

@@ -91,11 +91,21 @@ def _source_of(name: str, obj: object, history: extract.Scan) -> str:
         chunk = history.chunks.get(obj.__name__)
         source = chunk.source if chunk is not None and chunk.kind == extract.DEFINITION else ""
     if not source:
-        raise extract.Unwritable(name, "has no source code the grader can find: run the cell that defines it again")
+        raise extract.Unwritable(name, _no_source(code))
     defined = getattr(target, "__name__", name)
     if defined == "<lambda>":
         return _lambda_source(name, source)
     return source if defined == name else f"{source.rstrip()}\n\n{name} = {defined}\n"
+
+
+def _no_source(code: types.CodeType | None) -> str:
+    """Why a function has no source: outside a notebook, "run the cell again" would not help."""
+    where = getattr(code, "co_filename", "")
+    if _ipython() is None and where in ("<string>", "<stdin>"):
+        how = "a `python -c` string or exec()" if where == "<string>" else "the interactive prompt (or a script piped to python)"
+        return (f"was defined in {how}, where Python keeps no source code the grader could read: define it in a .py "
+                "file (or grade that file with `grade exercise N --submission FILE`), or in a notebook")
+    return "has no source code the grader can find: run the cell that defines it again"
 
 
 def _lambda_source(name: str, source: str) -> str:

@@ -147,7 +147,9 @@ def prepare(path: Path, scratch: Path) -> Path:
         built = student_file(ex, scans[readable], label)
         if built is None:
             functions = ", ".join(f"{f}()" for f in ex.functions)
-            prepared.looked_for[ex.slug] = f"{ex.slug}/{ex.file}, {ex.file}, or {functions} in {label}"
+            unread = [str(x.cell) for x in scans[readable].left_out if x.reason == "size"]
+            prepared.looked_for[ex.slug] = f"{ex.slug}/{ex.file}, {ex.file}, or {functions} in {label}" + (
+                f"; cell {', '.join(unread)} was not read: {extract.REASONS['size']}" if unread else "")
             continue
         target.parent.mkdir()
         target.write_text(built.source, encoding="utf-8")

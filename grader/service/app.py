@@ -7,6 +7,7 @@ Thin views over `Service`: authenticate, check, store, answer. No handler grades
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -15,6 +16,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from grader import __version__, catalog
 from grader.service import callbacks, errors, keys, submissions
@@ -29,7 +32,21 @@ from grader.service.store import Conflict
 ERRORS = {code: {"description": word, "content": {"application/json": {"example": errors.body(word, "what to fix")}}}
           for code, word in ((400, "malformed_json"), (401, "unauthorized"), (404, "not_found"), (409, "conflict"),
                              (413, "too_large"), (422, "invalid"), (429, "rate_limited"), (503, "queue_full"))}
-Wait = Annotated[float | None, Query(gt=0, le=120, description="hold the answer until finished, at most S seconds")]
+
+
+def _seconds(value: object) -> float:
+    """`?wait=S`: one message for every wrong S ("abc", "nan", "inf", 0, 500), not pydantic's word for each."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not 0 < seconds <= 120:  # false for NaN too
+        raise PydanticCustomError("wait", "must be a number of seconds, 0 < S ≤ 120")
+    return seconds
+
+
+Wait = Annotated[float | None, BeforeValidator(_seconds),
+                 Query(gt=0, le=120, description="hold the answer until finished, at most S seconds")]
 
 
 def caller(request: Request) -> keys.Caller:
@@ -62,7 +79,7 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
     app = FastAPI(title="tinyml-grader", version=__version__, lifespan=lifespan,
                   description="Autograded TinyML exercises as a service: post a submission, get its report.")
     app.state.service = service
-    errors.install(app)
+    errors.install(app, authenticate=caller)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=service.metrics, log=event)
     store = service.store

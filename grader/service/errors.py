@@ -6,6 +6,8 @@ are turned into the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,7 +37,17 @@ def _where(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, authenticate: Callable[[Request], object]) -> None:
+    """`authenticate(request)` raises the 401 `ApiError`: FastAPI parses a JSON body before it runs
+    dependencies, so a body it cannot parse is answered here, and must not tell a caller without a key more."""
+
+    def malformed_json(request: Request, message: str) -> JSONResponse:
+        try:
+            authenticate(request)
+        except ApiError as e:
+            return response(e.status, e.code, e.message, e.headers)
+        return response(400, "malformed_json", message)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return response(exc.status, exc.code, exc.message, exc.headers)
@@ -44,7 +56,7 @@ def install(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 400 and message == "There was an error parsing the body":  # not UTF-8, or nested too deep
-            return response(400, "malformed_json", "the body is not valid JSON (it must be UTF-8, and not nested too deeply)")
+            return malformed_json(request, "the body is not valid JSON (it must be UTF-8, and not nested too deeply)")
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is nothing at {request.url.path}; the API is under /v1 (see /docs)"
         elif exc.status_code == 405:
@@ -55,7 +67,7 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return response(400, "malformed_json", "the body is not valid JSON")
+            return malformed_json(request, "the body is not valid JSON")
         whole_body = [e for e in errors if tuple(e.get("loc", ())) == ("body",)]
         if whole_body or any(e.get("type") == "model_attributes_type" for e in errors):
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -8,22 +8,68 @@ to finish, and what is still running then is handed back to the queue.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import socket
 from pathlib import Path
 
 from grader.service.config import Config
 from grader.service.logs import event, setup
 
 
-class DataDirBusy(Exception):
+class DataDirError(Exception):
+    """The `--data` directory cannot be used; the message says why and what to do."""
+
+
+class DataDirBusy(DataDirError):
     """Another `grade serve` uses this data directory."""
+
+
+class CannotListen(Exception):
+    """The service cannot listen on `--host`/`--port`; the message says why and what to do."""
 
 
 def private_dir(data: Path) -> None:
     """Make the data directory, readable by its owner only: keys' hashes, webhook secrets, submissions."""
-    data.mkdir(parents=True, exist_ok=True)
-    os.chmod(data, 0o700)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        os.chmod(data, 0o700)
+    except OSError as e:
+        raise DataDirError(_data_problem(data, e)) from None
+
+
+def _data_problem(data: Path, error: OSError) -> str:
+    if data.exists() and not data.is_dir():
+        return f"--data {data} is a file: give a directory for the service's state (it is created if missing)"
+    blocking = next((p for p in data.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        return f"--data {data} is under {blocking}, which is a file: give a path under a directory"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"--data {data} cannot be created or written ({error.strerror}): give a directory you can write"
+    return f"--data {data} cannot be used ({error.strerror}): give another directory"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port`, before anything starts, so a bad address is one clear error."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as e:
+        raise CannotListen(f"cannot listen on {where}: the --host is not an address of this machine or a known "
+                           f"name ({e.strerror}): give an address such as 127.0.0.1 or 0.0.0.0") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as e:
+        sock.close()
+        advice = {errno.EADDRINUSE: "another process listens there: stop it or choose another --port",
+                  errno.EADDRNOTAVAIL: "this machine has no such address: give one of its own, or 0.0.0.0",
+                  errno.EACCES: "ports below 1024 need privileges: choose a port from 1024 up"}
+        raise CannotListen(f"cannot listen on {where}: {advice.get(e.errno, e.strerror)}") from None
+    return sock
 
 
 def lock_data(data: Path):
@@ -58,14 +104,16 @@ def run(config: Config, host: str, port: int) -> None:
     setup()
     lock = lock_data(config.data)
     try:
+        sock = listen(host, port)
         service = Service(config)
         service.tidy()
         app = create_app(config, service)
-        event("serving", url=f"http://{host}:{port}", data=str(config.data.resolve()), workers=config.workers,
-              pid=os.getpid())
+        shown = f"[{host}]" if ":" in host else host
+        event("serving", url=f"http://{shown}:{sock.getsockname()[1]}", data=str(config.data.resolve()),
+              workers=config.workers, pid=os.getpid())
         server = _Server(service, uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                                timeout_graceful_shutdown=5, lifespan="on", server_header=False))
-        server.run()
+        server.run(sockets=[sock])
         event("stopped")
     finally:
         lock.close()

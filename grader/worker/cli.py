@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -23,11 +24,29 @@ def broker_problem(broker: str) -> str | None:
     return None
 
 
+def unreachable_broker(app, seconds: float) -> str | None:
+    """Why the broker did not answer within `seconds`, or None once it does.
+
+    Only the start is bounded: once running, Celery reconnects to a broker that goes away
+    for as long as it is gone (`broker_connection_max_retries = None`).
+    """
+    from kombu.exceptions import OperationalError
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=None, interval_start=0.5, interval_step=0.5, interval_max=2,
+                                   timeout=seconds)
+    except OperationalError as e:
+        return str(e) or type(e).__name__
+    return None
+
+
 def worker(
     broker: Annotated[str, typer.Option("--broker", help="the broker the service sends jobs to: redis://host:6379/0")],
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", "-c", min=1, help="grading slots: one warm worker process each, about 1 GiB [default: number of cores]")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="this worker's node name [default: grader-<pid>@<host>]")] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery's log level")] = "INFO",
+    connect_timeout: Annotated[float, typer.Option("--connect-timeout", min=0.1, help="seconds to wait for the broker at start before giving up (once running, a lost broker is waited for)")] = 30.0,
 ) -> None:
     """Grade submissions sent through the broker by `grade serve --broker` (needs only the broker, never the database)."""
     from grader import catalog
@@ -50,6 +69,16 @@ def worker(
 
     app = make_app(broker)
     register(app)
+    reason = unreachable_broker(app, connect_timeout)
+    if reason is not None:
+        from kombu.utils.url import maybe_sanitize_url
+
+        typer.echo(f"grade: cannot reach the broker {maybe_sanitize_url(broker)} within {connect_timeout:g} s ({reason}): "
+                   "start Redis there, or check --broker (host, port, password)", err=True)
+        raise typer.Exit(3)
+    # Nothing of a worker's goes to stdout: Celery's banner and messages join its log on stderr.
+    sys.stdout.flush()
+    os.dup2(2, 1)
     slots = concurrency or os.cpu_count() or 1
     node = name or f"grader-{os.getpid()}@{socket.gethostname()}"
     app.worker_main(["worker", f"--concurrency={slots}", f"--loglevel={loglevel}", "-O", "fair", "-n", node,

@@ -72,20 +72,44 @@ def _unpack(payload: dict, into: Path) -> Path:
     return target
 
 
+def _job_fields(payload: dict) -> tuple[list[int] | None, int | None, float]:
+    """The message's exercises, seed and timeout, checked: a bad one would end the warm pool worker
+    (reported as `worker_lost`, and the worker restarted for each attempt) instead of naming the message."""
+    from grader import catalog
+
+    exercises, seed = payload.get("exercises"), payload.get("seed")
+    if exercises is not None:
+        if not isinstance(exercises, list) or not all(type(n) is int for n in exercises):
+            raise ValueError(f"'exercises' must be a list of exercise numbers, got {exercises!r}"[:300])
+        for n in exercises:
+            try:
+                catalog.exercise(n)
+            except catalog.CatalogError as e:
+                raise ValueError(f"'exercises': {e}") from None
+    if seed is not None and not (type(seed) is int and seed >= 0):
+        raise ValueError(f"'seed' must be a non-negative integer, got {seed!r}"[:300])
+    timeout = payload.get("timeout_s")
+    if type(timeout) not in (int, float) or not 0 < timeout < float("inf"):
+        raise ValueError(f"'timeout_s' must be a positive number of seconds, got {timeout!r}"[:300])
+    return exercises, seed, float(timeout)
+
+
 def grade_payload(payload: dict, attempts: int) -> dict:
     """Grade one message's submission in this child's warm pool worker: `{"report": ...}` or `{"error": ...}`."""
     from grader.pool import Job, PoolClosed, WorkerLost, WorkerTimeout
 
+    try:
+        exercises, seed, timeout = _job_fields(payload)
+    except ValueError as e:
+        return {"attempts": attempts, "error": {"code": "bad_message", "message": f"the job message is unusable: {e}"}}
     if _slot is None:
         _start_slot()
-    timeout = float(payload["timeout_s"])
     with tempfile.TemporaryDirectory(prefix="grader-msg-") as scratch:
         try:
             path = _unpack(payload, Path(scratch))
         except (ValueError, KeyError, TypeError) as e:
             return {"attempts": attempts, "error": {"code": "bad_message", "message": f"the job message is unusable: {e}"}}
-        job = Job(id=payload["id"], path=path, exercises=payload.get("exercises"), seed=payload.get("seed"),
-                  timeout_s=timeout)
+        job = Job(id=payload["id"], path=path, exercises=exercises, seed=seed, timeout_s=timeout)
         try:
             report = _slot.grade(job)
         except WorkerTimeout:

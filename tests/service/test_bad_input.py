@@ -66,3 +66,33 @@ def test_a_body_json_cannot_parse_is_malformed_json(api, raw):
     client, _, one, _ = api
     r = client.post("/v1/submissions", content=raw, headers={**auth(one.key), "Content-Type": "application/json"})
     _error(r, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("raw", [b'{"files": ', b'{"files": {"loss.py": "\xff"}}', b'[1, 2]', b""],
+                         ids=["truncated", "not_utf8", "not_an_object", "empty"])
+@pytest.mark.parametrize("key", [None, "gk_unknown"])
+def test_a_request_without_a_valid_key_is_401_whatever_its_body(api, raw, key):
+    client, service, _, _ = api
+    headers = {"Content-Type": "application/json", **(auth(key) if key else {})}
+    _error(client.post("/v1/submissions", content=raw, headers=headers), 401, "unauthorized")
+    _error(client.post("/v1/submissions?wait=nan", content=raw, headers=headers), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "abc", "0", "-1", "121"])
+def test_a_wait_that_is_not_seconds_up_to_120_says_so(api, wait):
+    client, _, one, _ = api
+    error = _error(client.get(f"/v1/submissions/x?wait={wait}", headers=auth(one.key)), 422, "invalid")
+    assert error["message"] == "wait: must be a number of seconds, 0 < S ≤ 120"
+
+
+def test_a_notebook_holding_a_lone_surrogate_is_refused_not_failed_three_times_later(api):
+    import base64
+    import json
+
+    cell = {"cell_type": "code", "metadata": {}, "source": SOLUTION + "\nX = '\ud800'\n", "outputs": [],
+            "execution_count": None}
+    archive = base64.b64encode(json.dumps({"cells": [cell], "nbformat": 4}).encode()).decode()
+    client, service, one, _ = api
+    error = _error(client.post("/v1/submissions", json={"archive": archive, "exercises": [1]}, headers=auth(one.key)),
+                   422, "bad_archive")
+    assert "lone surrogate" in error["message"] and service.store.counts()["queued"] == 0

@@ -99,11 +99,12 @@ class Worker:
 
     def __init__(self, broker: str, log: Path):
         self.log = log
-        with open(log, "wb") as out:
+        self.stdout = log.with_suffix(".stdout")
+        with open(log, "wb") as err, open(self.stdout, "wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "grader", "worker", "--broker", broker, "--concurrency", "1",
                  "--name", f"test-{log.stem}@127.0.0.1"],
-                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)  # fmt: skip
+                cwd=ROOT, stdout=out, stderr=err, env=ENV, start_new_session=True)  # fmt: skip
         wait_for(f"{log.stem} ready", lambda: " ready." in self.text() or self.proc.poll() is not None, 60)
         assert self.proc.poll() is None, self.text()
 

@@ -56,6 +56,8 @@ def test_two_workers_grade_a_mix(cluster):
     assert 0 < summed["score"] < 10 and any(c.get("mistake") == "sum_instead_of_mean" for c in summed["checks"])
     stub = found[[s for s, v in expected.items() if v == 0.0][0]]["report"]["exercises"][0]
     assert stub["status"] == "not_attempted"
+    # A worker's banner and messages are its log, on stderr; its stdout stays empty.
+    assert all("[config]" in w.text() and w.stdout.read_bytes() == b"" for w in cluster.workers)
     # Both workers graded (prefetch 1: a busy one-slot worker takes no second job).
     assert all(w.succeeded() for w in cluster.workers), [len(w.succeeded()) for w in cluster.workers]
     assert_one_report_each(service, expected)
