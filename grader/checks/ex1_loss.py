@@ -24,6 +24,8 @@ def _rtol(n: int, tol: dict) -> float:
 
 def _number(r: Returned, n: int) -> float:
     """The loss as a float, naming the no-reduction mistake."""
+    if r.kind == "none":
+        raise Mistake("returned_none", "Your loss() returned None: compute the mean squared error and `return` it.")
     if r.kind in ("tensor", "variable", "ndarray") and r.value.size == n and n > 1:
         raise Mistake("no_reduction", f"Your loss returned {r.describe()}: one value per sample. "
                       "A loss is a single number: take the mean of the squared differences (tf.reduce_mean).")
@@ -39,7 +41,18 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
         raise Mistake("hard_coded", f"Your loss returned {fmt(got)}, the course example's answer, for other inputs "
                       f"(expected {fmt(mse)}). Compute the loss from predicted_y and target_y.")
     mae, mean_diff = float(np.mean(np.abs(d))), float(np.mean(d))
+    p64, t64 = p.astype(np.float64), t.astype(np.float64)
     known = [
+        ("square_of_mean", mean_diff**2, "Your loss squares the average difference: square each difference "
+         "first, then take the mean of the squares."),
+        ("added_not_subtracted", float(np.mean((p64 + t64) ** 2)), "Your loss adds predictions and targets: "
+         "a sample's error is its prediction minus its target."),
+        ("input_ignored", float(np.mean(p64**2)), "Your loss ignores the targets: it is the mean of the squared "
+         "predictions. A sample's error is its prediction minus its target."),
+        ("input_ignored", float(np.mean(t64**2)), "Your loss ignores the predictions: it is the mean of the "
+         "squared targets. A sample's error is its prediction minus its target."),
+        ("divided_twice", mse / n if n > 1 else None, f"Your loss is {n}× too small for {n} samples: the mean "
+         "already divides by the number of samples; divide once."),
         ("sum_instead_of_mean", float(np.sum(d**2)) if n > 1 else None,
          f"Your loss is {n}× too large for {n} samples: did you sum the squares instead of taking their mean?"),
         ("root_mean_squared", float(np.sqrt(mse)),
@@ -68,6 +81,13 @@ def check_course_example(student, tol):
         _diagnose(got, COURSE_PRED, COURSE_Y)
         raise AssertionError(f"For the course example (predictions [0, 10, 20, 30, 40, 50], targets "
                              f"[-3, -1, 1, 3, 5, 7]) the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+    # The course writes its data as Python integers: the mean must not be taken in integers.
+    r = student.call("loss", COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
+    if r.kind in ("tensor", "variable", "ndarray", "numpy_scalar", "int") and np.dtype(r.dtype or int).kind in "iu":
+        raise Mistake("integer_arithmetic", f"Given the course's data as Python lists of integers, your loss() "
+                      f"returned {r.describe()}: the squares and their mean were computed in integers "
+                      f"(expected {fmt(expected)}). Convert the inputs to floats first, e.g. "
+                      "tf.cast(..., tf.float32) or dtype=tf.float32.")
 
 
 def check_random_vectors(student, rng, tol):
@@ -110,6 +130,10 @@ def check_input_types(student, rng):
         if r.kind not in ("tensor", "variable"):
             raise AssertionError(f"With {form}, your loss() returned {r.describe()}: return a TensorFlow tensor "
                                  "(use tf.reduce_mean rather than np.mean or float()).")
+        if r.shape != () and r.value.size == 1:
+            raise Mistake("kept_dimension", f"With {form}, your loss() returned a tensor of shape {r.shape}: the "
+                          "reduction kept a dimension (keepdims=True, or an axis argument). A loss is a single "
+                          "number, a tensor of shape () (rank 0): reduce over every element.")
         if r.shape != ():
             raise AssertionError(f"With {form}, your loss() returned a tensor of shape {r.shape}: a loss is a "
                                  "single number, a tensor of shape () (rank 0).")
