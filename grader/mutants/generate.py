@@ -132,6 +132,16 @@ def stillborn(code: str, functions: set[str]) -> bool:
             module_names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
     for func in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in functions):
         bound, first_store, loads = set(module_names), {}, []
+        # A name is bound once the statement that assigns it has evaluated its value.
+        assigned_at = {}
+        for node in ast.walk(func):
+            value = (node.value if isinstance(node, (ast.Assign, ast.AugAssign)) else
+                     node.iter if isinstance(node, ast.For) else None)
+            if value is not None:
+                for target in ast.walk(ast.Tuple(node.targets if isinstance(node, ast.Assign) else [node.target])):
+                    assigned_at[id(target)] = (value.end_lineno, value.end_col_offset)
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                loads.append((node.target.id, (node.lineno, node.col_offset)))
         for node in ast.walk(func):
             if isinstance(node, (ast.FunctionDef, ast.Lambda)):
                 bound.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
@@ -143,12 +153,14 @@ def stillborn(code: str, functions: set[str]) -> bool:
                 pos = (node.lineno, node.col_offset)
                 if isinstance(node.ctx, ast.Load):
                     loads.append((node.id, pos))
-                elif pos < first_store.get(node.id, (1 << 30, 0)):
-                    first_store[node.id] = pos
+                else:
+                    pos = assigned_at.get(id(node), pos)
+                    if pos < first_store.get(node.id, (1 << 30, 0)):
+                        first_store[node.id] = pos
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 first_store.setdefault(node.name, (node.lineno, node.col_offset))
         for name, pos in loads:
-            if name in first_store and name not in bound and pos < first_store[name]:
+            if name in first_store and name not in bound and pos <= first_store[name]:
                 return True
             if name not in first_store and name not in bound:
                 return True

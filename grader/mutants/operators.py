@@ -30,9 +30,15 @@ def _name(x: object) -> str:
     return type(x).__name__
 
 
+def _text(node) -> bool:
+    """A string expression (a literal, an f-string, or a sum with one): `-` on it can only raise."""
+    return any(isinstance(n, ast.JoinedStr) or (isinstance(n, ast.Constant) and isinstance(n.value, str))
+               for n in (node.left, node.right))
+
+
 def arith(node):
     """Swap an arithmetic operator (+ -, * /, ** -> *, @ -> *)."""
-    if isinstance(node, ast.BinOp) and type(node.op) in ARITH:
+    if isinstance(node, ast.BinOp) and type(node.op) in ARITH and not _text(node):
         new = ARITH[type(node.op)]
         return [(f"{_name(node.op)}>{new.__name__}", lambda n, new=new: ast.BinOp(n.left, new(), n.right))]
     if isinstance(node, ast.AugAssign) and type(node.op) in ARITH:
@@ -217,10 +223,12 @@ def confused_string(node):
 
 def dropped_call(node):
     """Forget a wrapping call: f(x, ...) -> x (a missing square, cast, reshape, activation, reduction)."""
-    if _callee(node) in WRAPPERS and node.args and not isinstance(node.args[0], ast.Starred):
-        return [(f"drop_{_callee(node)}", lambda n: n.args[0])]
-    if _callee(node) in WRAPPERS and isinstance(node.func, ast.Attribute) and not node.args and _callee(node) in ("numpy", "astype", "flatten", "ravel", "squeeze"):
+    if _callee(node) not in WRAPPERS:
+        return []
+    if isinstance(node.func, ast.Attribute) and not _dotted(node.func):  # a method: x.astype(...) -> x
         return [(f"drop_{_callee(node)}", lambda n: n.func.value)]
+    if node.args and not isinstance(node.args[0], ast.Starred):  # a function: f(x, ...) -> x
+        return [(f"drop_{_callee(node)}", lambda n: n.args[0])]
     return []
 
 
