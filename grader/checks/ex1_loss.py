@@ -73,16 +73,31 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
             raise Mistake(name, f"{message} (expected {fmt(mse)}, got {fmt(got)})")
 
 
+def _call(student, *args) -> Returned:
+    """Call loss(), naming the TensorFlow errors a beginner's loss runs into."""
+    try:
+        return student.call("loss", *args)
+    except StudentRaised as e:
+        if "expected to be a" in e.message or "must have the same dtype" in e.message:
+            raise Mistake("mixed_dtypes", f"Your loss() raised {e.exc_type}: {e.message}. TensorFlow does not mix "
+                          "dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
+                          "tf.cast(..., tf.float32).") from None
+        if "Invalid reduction dimension" in e.message:
+            raise Mistake("reduction_axis", f"Your loss() raised {e.exc_type}: {e.message}. Reduce over every "
+                          "element: tf.reduce_mean without an axis.") from None
+        raise
+
+
 def check_course_example(student, tol):
     """The course example: w = b = 10 on the course data gives 715.6667."""
-    got = _number(student.call("loss", Tensor(COURSE_PRED), COURSE_Y), len(COURSE_Y))
+    got = _number(_call(student, Tensor(COURSE_PRED), COURSE_Y), len(COURSE_Y))
     expected = _mse(COURSE_PRED, COURSE_Y)
     if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
         _diagnose(got, COURSE_PRED, COURSE_Y)
         raise AssertionError(f"For the course example (predictions [0, 10, 20, 30, 40, 50], targets "
                              f"[-3, -1, 1, 3, 5, 7]) the loss should be {fmt(expected)}; yours is {fmt(got)}.")
     # The course writes its data as Python integers: the mean must not be taken in integers.
-    r = student.call("loss", COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
+    r = _call(student, COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
     if r.kind in ("tensor", "variable", "ndarray", "numpy_scalar", "int") and np.dtype(r.dtype or int).kind in "iu":
         raise Mistake("integer_arithmetic", f"Given the course's data as Python lists of integers, your loss() "
                       f"returned {r.describe()}: the squares and their mean were computed in integers "
@@ -98,7 +113,7 @@ def check_random_vectors(student, rng, tol):
     for n in [int(rng.integers(1, 4)), int(rng.integers(5, 20)), int(rng.integers(20, 200))]:
         p = rng.normal(0, 3, n).astype(np.float32)
         t = rng.normal(0, 3, n).astype(np.float32)
-        got = _number(student.call("loss", p, t), n)
+        got = _number(_call(student, p, t), n)
         expected = float(mse(t, p))
         if not np.isclose(got, expected, rtol=_rtol(n, tol), atol=1e-30):
             _diagnose(got, p, t)
@@ -143,6 +158,11 @@ def check_input_types(student, rng):
         values.append((form, r.as_float("loss()")))
     first_form, first = values[0]
     for form, v in values[1:]:
+        if not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _mse(p.reshape(-1, 1), t.reshape(1, -1)), rtol=1e-4):
+            raise Mistake("broadcast_n_by_n", f"With {form}, your loss gives {fmt(v)} instead of {fmt(first)}: one "
+                          f"input had shape ({n}, 1) and the other ({n},), and subtracting them broadcast into a "
+                          f"({n}, {n}) table of every prediction minus every target. Give both inputs the same "
+                          "shape, e.g. tf.reshape(x, [-1]), before subtracting.")
         assert np.isclose(v, first, rtol=1e-5, atol=1e-30), (
             f"The same numbers give different losses as {first_form} ({fmt(first)}) and as {form} ({fmt(v)}): "
             "make both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
