@@ -22,9 +22,14 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import __version__, catalog, formats
+from grader import __version__, catalog
+from grader.render import formats
 
 CONFIG_NAME = "gradescope.json"
+
+
+class BundleError(Exception):
+    """The bundle cannot be built as asked (a stub was edited)."""
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -107,6 +112,13 @@ def build_bundle(
     hidden inputs. The reference solutions are not bundled.
     """
     root = catalog.REPO_ROOT
+    from grader.stubs import edited_stubs
+
+    edited = edited_stubs(catalog.exercises())
+    if edited:
+        raise BundleError(f"{', '.join(edited)} {'is' if len(edited) == 1 else 'are'} not the stub (edited?): the "
+                          "bundle ships exercises/ to Gradescope, so it must hold the stubs as committed. "
+                          f"Restore {'it' if len(edited) == 1 else 'them'} (git checkout -- exercises/) and build again.")
     config = {
         "exercises": list(exercises) if exercises is not None else None,
         "seed": seed,

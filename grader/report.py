@@ -69,3 +69,22 @@ class Report(_Model):
 
 def round_score(x: float) -> float:
     return round(float(x), 4)
+
+
+def error_report(submission_id: str, exercises, seed: int, grader_version: str, message: str,
+                 duration_s: float = 0.0) -> Report:  # fmt: skip
+    """The report of a submission the grader could not grade: every exercise `error`, 0 points.
+
+    `exercises` are catalog exercises (anything with id, slug, title, max_score and parts).
+    """
+    results = [
+        ExerciseResult(
+            id=ex.id, slug=ex.slug, title=ex.title, status="error", score=0.0, max_score=ex.max_score,
+            message=message,
+            checks=[CheckResult(name=p.title, id=p.id, status="error", score=0.0, max_score=p.points, message=message)
+                    for p in ex.parts],
+        )
+        for ex in exercises
+    ]  # fmt: skip
+    return Report(submission=submission_id, score=0.0, max_score=round_score(sum(ex.max_score for ex in results)),
+                  seed=seed, grader_version=grader_version, duration_s=round(duration_s, 3), exercises=results)

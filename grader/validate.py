@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from grader import api, catalog
 from grader.judge.exercise import check_module
+from grader.stubs import edited_stubs
 
 
 def _defined_functions(path) -> set[str]:
@@ -37,6 +38,7 @@ def validate(exercises: Sequence[catalog.Exercise], log: Callable[[str], None] =
     problems = [p for ex in exercises for p in consistency(ex)]
     if problems:
         return problems
+    edited = set(edited_stubs(exercises))
     ids = [ex.id for ex in exercises]
     with api.Grader() as grader:
         log("grading the solutions...")
@@ -47,7 +49,11 @@ def validate(exercises: Sequence[catalog.Exercise], log: Callable[[str], None] =
         if sol.status != "passed" or sol.score != sol.max_score:
             failing = [f"{c.id} ({c.message})" for c in sol.checks if c.status != "passed"] or [sol.message]
             problems.append(f"{sol.slug}: the solution scores {sol.score:g}/{sol.max_score:g}: " + "; ".join(failing))
-        if stub.status != "not_attempted" or stub.score != 0:
+        stub_file = next(ex.stub_path.relative_to(catalog.REPO_ROOT).as_posix() for ex in exercises if ex.slug == stub.slug)
+        if stub_file in edited:
+            problems.append(f"{stub_file} is not the stub (edited?): every function the student writes must only "
+                            f"raise NotImplementedError; it scores {stub.score:g}")
+        elif stub.status != "not_attempted" or stub.score != 0:
             passing = [c.id for c in stub.checks if c.status == "passed"]
             problems.append(f"{stub.slug}: the stub scores {stub.score:g} with status {stub.status}"
                             + (f"; passing: {', '.join(passing)}" if passing else f" ({stub.message})"))

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.batch_worker import _descendants
+from grader.pool.procs import descendants as _descendants
 from grader.report import CheckResult, ExerciseResult, Report
 
 PARTS = [("course_example", 2.5), ("random_vectors", 2.5), ("input_types", 2.5), ("differentiable", 2.5)]

@@ -135,7 +135,7 @@ def test_batch_grades_everything_and_broken_submissions_become_error_reports(sub
 
 
 def test_a_hanging_submission_is_stopped_and_the_batch_finishes(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "job_timeout", lambda exercises: 3.0)
+    monkeypatch.setattr(batch.run, "job_timeout", lambda exercises: 3.0)
     _sub(tmp_path / "s", "hang", "# hang\n")
     _sub(tmp_path / "s", "ok", "# score: 10\n")
     start = time.monotonic()
@@ -155,7 +155,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 def test_a_stopped_job_leaves_no_process_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "job_timeout", lambda exercises: 3.0)
+    monkeypatch.setattr(batch.run, "job_timeout", lambda exercises: 3.0)
     monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "pid"))
     _sub(tmp_path / "s", "orphan", "# orphan\n")
     code, _ = _run(tmp_path / "s", tmp_path / "out.jsonl")
@@ -222,7 +222,7 @@ def test_every_format_is_written(subs, tmp_path):
     for fmt, name in [("csv", "grades.csv"), ("junit", "junit.xml"), ("gradescope", "gradescope")]:
         code, err = _run(subs, tmp_path / name, fmt=fmt)
         assert code == 0, err
-    assert (tmp_path / "grades.csv").read_text().startswith("submission,ex1_loss,total")
+    assert (tmp_path / "grades.csv").read_text().startswith("submission,ex1_loss,ex1_loss status,total")
     assert (tmp_path / "junit.xml").read_text().startswith("<?xml")
     results = sorted(p.name for p in (tmp_path / "gradescope").iterdir())
     assert results == [f"{s}.json" for s in ["alice", "bob", "broken", "carol", "crash", "dave", "eve", "mallory"]]
@@ -246,6 +246,19 @@ def test_plain_progress_lines_when_not_a_terminal():
     p = batch.Progress(2, stream, tty=False)
     p.finished(Report(submission="a", score=2.5, max_score=10, seed=1, grader_version="x", duration_s=1.25, exercises=[]))
     assert stream.getvalue() == "[1/2] a: 2.5/10 (1.2 s)\n"
+
+
+def test_a_progress_line_shows_the_score_and_counts_errors():
+    from grader.report import ExerciseResult
+
+    def ex(n: int, status: str) -> ExerciseResult:
+        return ExerciseResult(id=n, slug=f"ex{n}", title="t", status=status, score=10 if status == "passed" else 0, max_score=10)
+
+    stream = io.StringIO()
+    p = batch.Progress(1, stream, tty=False)
+    p.finished(Report(submission="erin", score=10, max_score=50, seed=1, grader_version="x", duration_s=3.0,
+                      exercises=[ex(1, "passed"), ex(2, "error"), ex(3, "failed"), ex(4, "error"), ex(5, "missing")]))
+    assert stream.getvalue() == "[1/1] erin: 10/50, 2 errors (3.0 s)\n"
 
 
 SCRIPT = """

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import c_array_harness, ex4_perceptron, ex5_quantize, keras_file
-from grader.checks.keras_file import UnsafeModel, check_known, read_config
-from grader.checks.worker import Worker
+from grader.checks import ex4_perceptron, ex5_quantize
+from grader.checks.support import c_array_harness, keras_file
+from grader.checks.support.keras_file import UnsafeModel, check_known, read_config
+from grader.checks.support.worker import Worker
 
 
 def _keras_zip(config: dict) -> bytes:

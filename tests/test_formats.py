@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats
+from grader.render import formats
 from grader.report import CheckResult, ExerciseResult, Report
 
 SCHEMA = Path(__file__).parent / "schemas" / "gradescope_results.schema.json"
@@ -66,9 +66,14 @@ def test_jsonl_is_one_contract_report_per_line(reports):
 def test_csv_gradebook_reads_back(reports):
     text = formats.gradebook_csv(reports)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["submission", "ex1_loss", "ex3_two_layer", "total"]
-    assert rows[0] == {"submission": "alice", "ex1_loss": "10", "ex3_two_layer": "0", "total": "10"}
-    assert rows[1] == {"submission": "bob", "ex1_loss": "2.5", "ex3_two_layer": "0", "total": "2.5"}
+    assert list(rows[0]) == ["submission", "ex1_loss", "ex1_loss status", "ex3_two_layer", "ex3_two_layer status", "total"]
+    assert {k: rows[0][k] for k in ("submission", "ex1_loss", "ex3_two_layer", "total")} == \
+        {"submission": "alice", "ex1_loss": "10", "ex3_two_layer": "0", "total": "10"}
+    assert {k: rows[1][k] for k in ("submission", "ex1_loss", "ex3_two_layer", "total")} == \
+        {"submission": "bob", "ex1_loss": "2.5", "ex3_two_layer": "0", "total": "2.5"}
+    statuses = {"passed", "failed", "error", "missing", "not_attempted"}
+    for row in rows:
+        assert row["ex1_loss status"] in statuses and row["ex3_two_layer status"] in statuses
     # a spreadsheet must not run an id as a formula
     assert rows[2]["submission"] == "'=cmd|' /C calc'!A0"
     for row in rows:
@@ -79,7 +84,7 @@ def test_csv_gradebook_reads_back(reports):
 def test_csv_leaves_a_cell_empty_for_an_exercise_a_report_lacks(reports):
     only_ex1 = _report("carol", [_check("course_example", "passed", 2.5)])
     rows = list(csv.DictReader(io.StringIO(formats.gradebook_csv([reports[0], only_ex1]))))
-    assert rows[1]["ex3_two_layer"] == ""
+    assert rows[1]["ex3_two_layer"] == "" and rows[1]["ex3_two_layer status"] == ""
 
 
 def _validate(payload: dict) -> None:

@@ -16,8 +16,8 @@ import json
 import numpy as np
 import pytest
 
-from grader.checks import keras_file
-from grader.checks.keras_file import ModelFacts, UnsafeModel, read_config
+from grader.checks.support import keras_file
+from grader.checks.support.keras_file import ModelFacts, UnsafeModel, read_config
 from grader.judge.feedback import Mistake
 
 _KEY = "ex4_perceptron"

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.checks.c_array_harness import CArrayFacts, inspect_c_array
-from grader.checks.worker import Worker
+from grader.checks.support.c_array_harness import CArrayFacts, inspect_c_array
+from grader.checks.support.worker import Worker
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentError, StudentRaised
 from grader.runner.probes.ex5_quantize import build_sine_model
 
-WORKER = Path(__file__).with_name("tflite_worker.py")
+WORKER = Path(__file__).parent / "support" / "tflite_worker.py"
 WORKER_SECONDS = 60
 SAMPLE_SEED = 20240605
 SAMPLE_SIZE = 300

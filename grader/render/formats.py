@@ -49,19 +49,21 @@ def _cell_text(text: str) -> str:
 
 
 def gradebook_csv(reports: Sequence[Report]) -> str:
-    """One row per submission: `submission`, a column per exercise slug, `total`.
+    """One row per submission: `submission`, per exercise its score and its status, `total`.
 
     The first column identifies the student (the submission id: name the
     submissions by LMS login or student number and map that column on import).
-    Every other column is a number, so Canvas and Moodle import each as a grade.
+    Each exercise's score column (`ex1_loss`) is a number, so Canvas and Moodle
+    import it as a grade; beside it, `ex1_loss status` says why a score is 0
+    (passed, failed, error, missing, not_attempted): leave it unmapped on import.
     """
     columns = _exercise_columns(reports)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["submission", *(slug for _, slug in columns), "total"])
+    writer.writerow(["submission", *(h for _, slug in columns for h in (slug, f"{slug} status")), "total"])
     for r in reports:
         by_id = {ex.id: ex for ex in r.exercises}
-        cells = [_num(by_id[i].score) if i in by_id else "" for i, _ in columns]
+        cells = [c for i, _ in columns for c in ((_num(by_id[i].score), by_id[i].status) if i in by_id else ("", ""))]
         writer.writerow([_cell_text(r.submission), *cells, _num(r.score)])
     return buf.getvalue()
 

@@ -110,7 +110,8 @@ def _grade_or_exit(grader, path: Path, exercises: list[int], seed: int | None):
 
 def _show(report, json_out: bool, record: bool) -> int:
     """Print the report, record it as the last local result; return the exit code."""
-    from grader import render, state
+    from grader import state
+    from grader.render import text as render
 
     typer.echo(render.to_json(report) if json_out else render.to_text(report))
     if record:
@@ -156,12 +157,13 @@ def list_(
     from grader import state
 
     results = state.load().get("results", {})
-    typer.echo(f"{'#':<3}{'exercise':<44}{'points':>7}   last result")
+    typer.echo(f"{'#':<3}{'exercise':<44}{'points':>7}{'time limit':>12}   last result")
     for ex in _catalog_or_exit():
         last = results.get(ex.slug)
         shown = (f"{last['score']:g}/{last['max_score']:g} {last['status'].replace('_', ' ')} ({last['when']})"
                  if isinstance(last, dict) and {"score", "max_score", "status", "when"} <= last.keys() else "not graded yet")
-        typer.echo(f"{ex.id:<3}{ex.title[:42]:<44}{ex.max_score:>7g}   {shown}")
+        limit = f"{ex.limits.exercise_seconds:g} s"
+        typer.echo(f"{ex.id:<3}{ex.title[:42]:<44}{ex.max_score:>7g}{limit:>12}   {shown}")
 
 
 def _saved_state(paths: list[Path]) -> tuple:
@@ -190,9 +192,12 @@ def watch(
     with api.Grader() as grader:  # one warm zygote for every re-grade
         ex = _exercise_or_exit(which)
         directory = submission or _default_submission()
-        watched = [directory / ex.slug / ex.file, directory / ex.file]
-        typer.echo(f"Watching {' and '.join(str(p) for p in watched)}: save to re-grade, Ctrl-C to stop.", err=True)
+        nested, flat = directory / ex.slug / ex.file, directory / ex.file
+        # The file grading would use: the exercise path if it exists, else the flat one.
+        watched = [flat] if flat.is_file() and not nested.is_file() else [nested]
+        typer.echo(f"Watching {watched[0]}: save it to re-grade, Ctrl-C to stop.", err=True)
         last = None
+        first = True
         while True:
             now = _saved_state(watched)
             if now == last:
@@ -205,8 +210,12 @@ def watch(
             last = now
             report = _grade_or_exit(grader, directory, [ex.id], seed)
             _show(report, json_out=False, record=submission is None)
-            typer.echo(f"── graded in {time.perf_counter() - noticed:.2f} s after the save was seen; "
-                       "waiting for the next save ──", err=True)
+            if first:
+                typer.echo("── first grade done; save the file to re-grade ──", err=True)
+            else:
+                typer.echo(f"── re-graded in {time.perf_counter() - noticed:.2f} s after the save was seen; "
+                           "waiting for the next save ──", err=True)
+            first = False
 
 
 @app.command()
@@ -248,7 +257,7 @@ def schema() -> None:
     typer.echo(json.dumps(Report.model_json_schema(), indent=2))
 
 
-from grader.batch_cli import register as _register_batch_commands  # noqa: E402
+from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
 

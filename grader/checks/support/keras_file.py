@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.checks.worker import Worker
+from grader.checks.support.worker import Worker
 
 WORKER = Path(__file__).with_name("keras_worker.py")
 

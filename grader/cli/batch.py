@@ -1,6 +1,6 @@
 """The `grade batch` and `grade gradescope-bundle` commands.
 
-`grader/cli.py` adds them to its Typer app with `register(app)`.
+`grader/cli/app.py` adds them to its Typer app with `register(app)`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from grader import catalog, formats
+from grader import catalog
+from grader.render import formats
 
 
 def parse_exercises(value: str) -> list[int] | None:
@@ -59,10 +60,14 @@ def gradescope_bundle(
     feedback: Annotated[str, typer.Option("--feedback", help="full | hint | none")] = "full",
 ) -> None:
     """Write a Gradescope autograder (setup.sh, run_autograder and the grader) as a zip to upload."""
-    from grader.gradescope import build_bundle
+    from grader.gradescope import BundleError, build_bundle
 
     _check_gradescope_words(visibility, feedback)
-    path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
+    try:
+        path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
+    except BundleError as e:
+        typer.echo(f"grade gradescope-bundle: {e}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu 22.04 or later base image)", err=True)
 
 

@@ -1,6 +1,8 @@
-"""A batch worker: one long-lived process that grades submissions one after another.
+"""A pool worker: one long-lived process that grades submissions one after another.
 
-`grade batch` keeps one of these per job slot (`python -m grader.batch_worker`).
+The pool (`grader.pool.workers`) keeps one of these per slot
+(`python -m grader.pool.worker_main`), for `grade batch`, `grade serve` and the
+notebook helper.
 It holds one warm `grader.api.Grader` (a zygote that imported TensorFlow once,
 the judge's imports, the cached references), so a submission costs its checks,
 not a TensorFlow import. It never runs student code itself: each exercise of
@@ -8,16 +10,18 @@ each submission runs in a fresh runner forked from the zygote.
 
 Protocol, plain JSON, one document per line (never pickle):
 
-  batch  -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip"}
-  worker -> batch, stdout   {"id": "alice", "report": {...the contract report...}}
+  pool   -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip",
+                             "exercises": [1, 3] | null, "seed": 1234 | null}
+  worker -> pool,   stdout  {"id": "alice", "report": {...the contract report...}}
 
-Anything else the worker or a library prints goes to stderr (the batch's log
+Anything else the worker or a library prints goes to stderr (the pool's log
 of this worker), so it cannot break a reply. The worker unpacks a `.zip` safely
 into a scratch directory of its own, and after every submission kills whatever
 that submission left running below it. On an unexpected error it prints the
-traceback and exits: the batch turns that into the submission's error report
-and starts a new worker. It exits when stdin closes; when the batch process
-dies it kills all it started and itself, and removes its scratch directory.
+traceback and exits: the pool's caller turns that into an error report (batch)
+or a retry (service), and a new worker takes the slot. It exits when stdin
+closes; when its parent dies it kills all it started and itself, and removes
+its scratch directory.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ import importlib
 import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from grader import submission
+from grader import __version__, catalog, submission
+from grader.pool.procs import descendants, kill
+from grader.report import error_report
 
 
 def _load(spec: str):
@@ -42,44 +47,8 @@ def _load(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every live descendant of `pid` (Linux /proc; elsewhere none are found)."""
-    children: dict[int, list[int]] = {}
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat_file.read_text()
-        except OSError:
-            continue
-        fields = text[text.rfind(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(stat_file.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL `pid`'s process group and every descendant's group.
-
-    The grader's runner starts student code in a session of its own, so
-    killing the worker's group alone would leave a hanging student process behind.
-    """
-    for target in [*reversed(_descendants(pid)), pid]:
-        _kill(target)
-
-
 def _die_with_parent(parent: int, scratch: Path | None) -> None:
-    """If `grade batch` is killed (kill -9), take this worker, the processes it started and its files down too."""
+    """If the parent (`grade batch`, `grade serve`) is killed (kill -9), take this worker, the processes it started and its files down too."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -87,15 +56,15 @@ def _die_with_parent(parent: int, scratch: Path | None) -> None:
         # The main thread may still be grading, starting processes and making files
         # while this one cleans up: go round until both are gone.
         for _ in range(20):
-            for pid in reversed(_descendants(os.getpid())):
-                _kill(pid)
+            for pid in reversed(descendants(os.getpid())):
+                kill(pid)
             if scratch is None:
                 break
             shutil.rmtree(scratch, ignore_errors=True)
             if not scratch.exists():
                 break
             time.sleep(0.05)
-        _kill(os.getpid())
+        kill(os.getpid())
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -120,14 +89,19 @@ class _Grading:
 
 
 def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, seed: int | None) -> dict:
+    """Grade one request; its own `exercises` and `seed`, when given, override the worker's defaults."""
     path, sid = Path(request["submission"]), str(request["id"])
+    if request.get("exercises") is not None:
+        exercises = [int(n) for n in request["exercises"]]
+    if request.get("seed") is not None:
+        seed = int(request["seed"])
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
         try:
             root = submission.prepare(path, Path(scratch))
         except submission.SubmissionError as e:
-            from grader.batch import error_report
-
-            report = error_report(sid, exercises, seed, f"Your submission could not be opened: {e}")
+            chosen = catalog.exercises() if exercises is None else [catalog.exercise(n) for n in exercises]
+            report = error_report(sid, chosen, catalog.course().seed if seed is None else seed, __version__,
+                                  f"Your submission could not be opened: {e}")
         else:
             report = grading.grade(root, exercises=exercises, seed=seed, submission_id=sid)
     return {"id": sid, "report": report.model_dump(mode="json")}
@@ -135,9 +109,9 @@ def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, see
 
 def _sweep(keep: set[int]) -> None:
     """Kill whatever the last submission left below this worker (only the zygote may stay), and reap it."""
-    killed = [pid for pid in reversed(_descendants(os.getpid())) if pid not in keep]
+    killed = [pid for pid in reversed(descendants(os.getpid())) if pid not in keep]
     for pid in killed:
-        _kill(pid)
+        kill(pid)
     deadline = time.monotonic() + 1.0
     for pid in killed:  # those that were our own children
         while True:
@@ -150,7 +124,7 @@ def _sweep(keep: set[int]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m grader.batch_worker")
+    p = argparse.ArgumentParser(prog="python -m grader.pool.worker_main")
     p.add_argument("--exercise", type=int, action="append")
     p.add_argument("--seed", type=int)
     p.add_argument("--grade-fn", default="grader.api:Grader")
@@ -162,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.parent:
         _die_with_parent(args.parent, args.scratch)
     # Replies go to the original stdout; everything else printed (by the grader, pytest,
-    # TensorFlow's C++ side) goes to stderr, the batch's log of this worker.
+    # TensorFlow's C++ side) goes to stderr, the pool's log of this worker.
     sys.stdout.flush()
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)

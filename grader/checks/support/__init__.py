@@ -1,0 +1,1 @@
+"""Shared helpers of the check modules: trusted worker processes for Keras and LiteRT, the C-array harness."""
