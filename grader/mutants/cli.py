@@ -12,7 +12,7 @@ from grader import catalog
 
 def validate_mutants(exercises: Sequence[catalog.Exercise], size: int | None, seed: int, json_out: bool) -> int:
     """Run the analysis; exit code 0 when every exercise meets the targets, else 1."""
-    from grader.cli import _stdout_to_stderr
+    from grader.cli.app import _stdout_to_stderr
     from grader.mutants.run import analyse, meets_targets, render
 
     def log(message: str) -> None:
