@@ -105,9 +105,10 @@ def _mistaken(layers, x, hidden_activation) -> list[tuple[str, np.ndarray, str]]
     found.append(("bias_subtracted", _forward(layers, x, relu_hidden=relu, bias_sign=-1.0),
                   "Your output is what the network gives with every bias subtracted: a neuron adds its bias to "
                   "the weighted sum of its inputs."))
-    found.append(("input_unchanged", np.asarray(x, np.float64).reshape(-1),
-                  "Your network_output returned its input unchanged: apply each layer in turn, feeding each "
-                  "layer's output into the next."))
+    if np.asarray(x).size == np.asarray(layers[-1][1]).size:
+        found.append(("input_unchanged", np.asarray(x, np.float64).reshape(-1),
+                      "Your network_output returned its input unchanged: apply each layer in turn, feeding each "
+                      "layer's output into the next."))
     found.append(("weights_ignored", np.asarray(layers[-1][1], np.float64),
                   "Your output is the last layer's bias alone: each layer first multiplies its inputs by its "
                   "kernel (x @ kernel), then adds the bias."))
