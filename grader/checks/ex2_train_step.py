@@ -291,6 +291,9 @@ def check_fit_losses(student, rng):
             raise Mistake("returned_none", "Your fit returned None: return the list of the losses, one per epoch.")
         assert items is not None, f"Your fit returned a {facts['type']}: return a list with one loss per epoch."
         assert facts["type"] == "list", f"Your fit returned a {facts['type']}: return a list of the losses."
+        if not calls:
+            raise Mistake("train_not_called", f"For epochs = {epochs}, your fit never called train: fit trains by "
+                          "calling train once per epoch, e.g. `for _ in range(epochs):`.")
         if len(calls) != epochs:
             raise Mistake("wrong_epoch_count", f"For epochs = {epochs}, your fit called train {len(calls)} times: "
                           "call it once per epoch, e.g. `for _ in range(epochs):`.")
