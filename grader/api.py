@@ -78,10 +78,14 @@ def _import_tensorflow() -> None:
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        return
+    from grader.judge.quiet import tensorflow_quiet
+
+    with tensorflow_quiet():  # its C++ start-up logs, and the CUDA probe's, are not for the student
+        try:
+            import tensorflow
+        except ImportError:
+            return
+        tensorflow.config.list_physical_devices()
     # TensorFlow's modules stay for the life of the process: keep them out of every later
     # garbage collection (each full collection would otherwise walk them, ~0.3 s).
     gc.freeze()
@@ -122,14 +126,16 @@ class Grader:
     def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
                          start: float, limits: dict | None) -> Report:
         from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.notebook.submission import take, error_result
         from grader.report import ExerciseResult, Report, round_score
         from grader.submission import locate, looked_for
 
         # Start every runner first: each gets ready while earlier exercises are judged.
         sessions = {}
+        from_notebooks = take(directory)  # notebooks left out cells, or could not be read
         try:
             for ex in chosen:
-                found = locate(directory, ex)
+                found = None if ex.slug in from_notebooks.unreadable else locate(directory, ex)
                 if found is not None:
                     sessions[ex.id] = open_session(ex, found, seeds, submission_root=directory, limits=limits,
                                                    launcher=self.zygote)
@@ -137,10 +143,12 @@ class Grader:
                 _import_tensorflow()  # the references need it; this overlaps the runners' start
             results: list[ExerciseResult] = []
             internal: list[str] = []
-            notes: list[str] = []
+            notes: list[str] = list(from_notebooks.notes)
             for ex in chosen:
                 if ex.id not in sessions:
-                    results.append(missing_result(ex, looked_for(ex)))
+                    unreadable = from_notebooks.unreadable.get(ex.slug)
+                    results.append(error_result(ex, unreadable) if unreadable else
+                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex)))
                     continue
                 result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
                 results.append(result)

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 _CHUNK = 1 << 16
 
@@ -101,3 +102,38 @@ def extract(archive: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) 
             except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as e:
                 raise ArchiveError(f"cannot unpack {info.filename!r}: {e}") from None
     return dest
+
+
+def inspect(archive: Path | BinaryIO, limits: ArchiveLimits = ArchiveLimits()) -> list[PurePosixPath]:
+    """The paths of the files `extract` would write, after the same checks, writing nothing.
+
+    Every member is decompressed into nothing and counted, so a bomb whose directory
+    lies about its sizes is stopped at `max_total_bytes`, in constant memory.
+    """
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ArchiveError(f"not a valid zip archive ({e})") from None
+    with zf:
+        members = [(info, _member_path(info)) for info in zf.infolist()]
+        files = [(info, path) for info, path in members if not _ignored(path) and not info.is_dir()]
+        if len(files) > limits.max_files:
+            raise ArchiveError(f"the archive holds {len(files)} files; the limit is {limits.max_files}")
+        if sum(info.file_size for info, _ in files) > limits.max_total_bytes:
+            raise ArchiveError(f"the archive expands to {sum(i.file_size for i, _ in files)} bytes; "
+                               f"the limit is {limits.max_total_bytes}")  # fmt: skip
+        seen: set[PurePosixPath] = set()
+        read = 0
+        for info, path in files:
+            if path in seen:
+                raise ArchiveError(f"the archive holds {info.filename!r} twice")
+            seen.add(path)
+            try:
+                with zf.open(info) as src:
+                    while chunk := src.read(_CHUNK):
+                        read += len(chunk)
+                        if read > limits.max_total_bytes:
+                            raise ArchiveError(f"the archive expands past {limits.max_total_bytes} bytes; refusing to unpack it")
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as e:
+                raise ArchiveError(f"cannot unpack {info.filename!r}: {e}") from None
+    return [path for _, path in files]

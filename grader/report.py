@@ -41,6 +41,7 @@ class ExerciseResult(_Model):
     message: str = Field("", description="what happened to the exercise as a whole (missing file, syntax error...)")
     output: str = Field("", description="what the student's code printed, truncated")
     duration_s: float = 0.0
+    student_s: float = Field(0.0, description="of duration_s, the time the student's functions ran (as the runner measured it)")
     checks: list[CheckResult] = []
 
 

@@ -1,7 +1,8 @@
 """Finding a student's files in a submission (exercise-path or flat layout).
 
-A submission is a directory, or a `.zip` of one; `prepare` turns either into
-the directory to grade, unpacking a zip safely (see `grader.archive`).
+A submission is a directory, or a `.zip` of one, or a notebook; `prepare` turns each into
+the directory to grade, unpacking a zip safely (see `grader.archive`) and building student
+files from notebooks (see `grader.notebook.submission`).
 """
 
 from __future__ import annotations
@@ -64,9 +65,20 @@ def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.A
     """
     if path.is_file() and path.suffix.lower() == ".zip":
         try:
-            return _root(archive.extract(path, scratch / "submission", limits))
+            return _notebooks(_root(archive.extract(path, scratch / "submission", limits)), scratch)
         except archive.ArchiveError as e:
             raise SubmissionError(str(e)) from None
+    if path.is_file() and path.suffix.lower() == ".ipynb":
+        return _notebooks(path, scratch)
     if path.is_file():
-        raise SubmissionError(f"{path.name} is neither a directory nor a .zip archive")
-    return _root(check_directory(path))
+        raise SubmissionError(f"{path.name} is neither a directory, a .zip archive nor a notebook (.ipynb)")
+    return _notebooks(_root(check_directory(path)), scratch)
+
+
+def _notebooks(path: Path, scratch: Path) -> Path:
+    """A notebook, or a folder holding notebooks, becomes a folder of student files (`grader.notebook.submission`)."""
+    from grader.notebook import submission as notebooks
+
+    if path.is_file() or notebooks.notebooks_in(path):
+        return notebooks.prepare(path, scratch)
+    return path

@@ -16,7 +16,7 @@ def _defined_functions(path) -> set[str]:
 
 
 def consistency(ex: catalog.Exercise) -> list[str]:
-    """Static problems: missing files, parts without checks, checks without parts, functions absent."""
+    """Static problems: missing files, parts without checks, checks without parts, functions absent, stale notebook."""
     problems = []
     for what, path in (("stub", ex.stub_path), ("solution", ex.solution_path), ("check module", check_module(ex)),
                        ("README", ex.directory / "README.md")):
@@ -31,6 +31,9 @@ def consistency(ex: catalog.Exercise) -> list[str]:
     for what, path in (("stub", ex.stub_path), ("solution", ex.solution_path)):
         missing = set(ex.functions) - _defined_functions(path)
         problems += [f"{ex.slug}: the {what} does not define {f}()" for f in sorted(missing)]
+    from grader.notebook.build import outdated
+
+    problems += [f"{ex.slug}: {path} is out of date: run python -m grader.notebook.build" for path in outdated((ex,))]
     return problems
 
 

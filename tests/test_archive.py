@@ -105,3 +105,33 @@ def test_prepare_turns_archive_errors_into_submission_errors(tmp_path):
         submission.prepare(z, tmp_path / "scratch")
     with pytest.raises(submission.SubmissionError, match="neither a directory nor a .zip|no such file"):
         submission.prepare(tmp_path / "nothing.txt", tmp_path / "scratch")
+
+
+def test_inspect_checks_like_extract_and_writes_nothing(tmp_path):
+    from grader.archive import inspect
+
+    z = _zip(tmp_path / "a.zip", {"alice/loss.py": b"x = 1\n", ".DS_Store": b"", "__MACOSX/._loss.py": b""})
+    assert [p.as_posix() for p in inspect(z)] == ["alice/loss.py"]
+    with pytest.raises(ArchiveError, match="leaves its folder"):
+        inspect(_zip(tmp_path / "b.zip", {"../evil.py": b""}))
+    with pytest.raises(ArchiveError, match="symbolic link"):
+        inspect(_zip(tmp_path / "c.zip", {"loss.py": b""}, links={"x.py": "/etc/passwd"}))
+    (tmp_path / "d.zip").write_bytes(b"nope")
+    with pytest.raises(ArchiveError, match="not a valid zip"):
+        inspect(tmp_path / "d.zip")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "b.zip", "c.zip", "d.zip"]
+
+
+def test_inspect_stops_a_bomb_that_lies_about_its_sizes(tmp_path):
+    from grader.archive import inspect
+
+    z = _zip(tmp_path / "bomb.zip", {"loss.py": b"\0" * (3 << 20)})
+    with pytest.raises(ArchiveError, match="limit"):
+        inspect(z, ArchiveLimits(max_total_bytes=1 << 20))
+    data = bytearray(z.read_bytes())  # claim 10 bytes in both headers
+    data[22:26] = (10).to_bytes(4, "little")
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (10).to_bytes(4, "little")
+    z.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError):
+        inspect(z, ArchiveLimits(max_total_bytes=1 << 20))

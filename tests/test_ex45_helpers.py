@@ -15,7 +15,8 @@ import pytest
 from grader.checks import ex4_perceptron, ex5_quantize
 from grader.checks.support import c_array_harness, keras_file
 from grader.checks.support.keras_file import UnsafeModel, check_known, read_config
-from grader.checks.support.worker import Worker
+from grader.checks.support.worker import OPEN_FILES, Worker
+from grader.runner.launch import Zygote, helpers_from
 
 
 def _keras_zip(config: dict) -> bytes:
@@ -138,6 +139,44 @@ def test_corrupted_weights_in_a_valid_keras_file_are_refused_by_the_worker():
     assert isinstance(result, UnsafeModel) and str(result).startswith("Keras could not load your saved model:")
 
 
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote() as z:
+        yield z
+
+
+@pytest.fixture(params=["spawned", "forked"])
+def helpers(request):
+    """Helper scripts spawned (`python -I`), or forked from a zygote as the judge does."""
+    if request.param == "spawned":
+        yield None
+        return
+    if not hasattr(__import__("os"), "fork"):
+        pytest.skip("the zygote needs fork()")
+    zygote = request.getfixturevalue("zygote")
+    with helpers_from(zygote):
+        yield zygote
+
+
+def test_a_helper_runs_with_its_limits_in_its_directory_and_sees_nothing_else(tmp_path, helpers):
+    body = """
+        import json, os, resource, sys
+        print(json.dumps({"cwd": os.getcwd(), "fds": sorted(int(f) for f in os.listdir("/proc/self/fd")),
+                          "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "env": sorted(os.environ),
+                          "tensorflow": "tensorflow" in sys.modules, "session": os.getsid(0) == os.getpid()}),
+              flush=True)
+    """
+    with _fake_worker(tmp_path, body) as worker:
+        answer = worker.ask({})
+    assert answer.error is None, answer.error
+    facts = answer.result
+    assert Path(facts["cwd"]) == worker.directory and facts["session"] and facts["nofile"] == OPEN_FILES
+    assert facts["fds"][:3] == [0, 1, 2] and len(facts["fds"]) <= 4  # + the directory listing's own fd
+    assert "HOME" not in facts["env"] and "PYTHONPATH" not in facts["env"]
+    assert facts["tensorflow"] == (helpers is not None)  # forked: imported already, nothing to pay
+
+
+@pytest.mark.usefixtures("helpers")
 @pytest.mark.parametrize("body, words", [
     ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", "the loader crashed (signal 11)"),
     ("import time\ntime.sleep(60)\n", "the loader did not finish within 1 s"),

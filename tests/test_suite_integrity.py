@@ -9,16 +9,18 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 CONFIG_NAMES = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py", "tox.ini", "setup.cfg")
+# Our own conftest files: the suite's, and the fixtures of the service and worker test packages.
+OURS = {TESTS / "conftest.py", TESTS / "service" / "conftest.py", TESTS / "worker" / "conftest.py"}
 
 
 def test_only_our_conftest_is_loaded(request):
     loaded = {Path(getattr(p, "__file__", "")).resolve() for p in request.config.pluginmanager.get_plugins()
               if getattr(p, "__name__", "").endswith("conftest")}
-    assert loaded <= {TESTS / "conftest.py"}, f"unexpected conftest modules loaded: {loaded}"
+    assert loaded <= OURS, f"unexpected conftest modules loaded: {loaded}"
 
 
 def test_no_config_file_hides_in_test_data():
-    found = [p for name in CONFIG_NAMES for p in TESTS.rglob(name) if p != TESTS / "conftest.py"]
+    found = [p for name in CONFIG_NAMES for p in TESTS.rglob(name) if p not in OURS]
     found += list(TESTS.rglob("*.pth"))
     assert not found, f"store planted files as '<name>.planted': {found}"
 

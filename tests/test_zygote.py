@@ -171,6 +171,7 @@ def _stable(report) -> dict:
     data.pop("duration_s")
     for ex in data["exercises"]:
         ex.pop("duration_s")
+        ex.pop("student_s")
     return data
 
 

@@ -14,7 +14,9 @@ def loss(predicted_y, target_y):
     """Return the mean squared error of `predicted_y` against `target_y`.
 
     Both arguments hold one number per sample: Python lists, NumPy arrays or
-    TensorFlow tensors, of shape (n,) or (n, 1). Return a single number as a
+    TensorFlow tensors, of shape (n,) or (n, 1), not necessarily the same one:
+    predictions of shape (n, 1) against targets of shape (n,) must give the same
+    loss as two arrays of shape (n,). Return a single number as a
     rank-0 float TensorFlow tensor. Stay in TensorFlow operations so that
     `tf.GradientTape` can differentiate your loss.
 

@@ -19,13 +19,15 @@ import tensorflow as tf
 
 
 def representative_dataset(x_sample):
-    """Return a generator *function* for `TFLiteConverter.representative_dataset`.
+    """The samples for `TFLiteConverter.representative_dataset`, in either of two forms.
 
-    `x_sample` is an array of shape (n, n_features) (possibly float64). Calling the
-    returned function gives a generator that yields, for each sample, a list holding
-    one float32 array of shape (1, n_features).
+    `x_sample` is an array of shape (n, n_features) (possibly float64). Either yield
+    the items here (a generator function; `quantize` then passes
+    `lambda: representative_dataset(x_sample)` to the converter), or return an inner
+    generator function (`quantize` passes `representative_dataset(x_sample)`). The
+    items: for each sample, a list holding one float32 array of shape (1, n_features).
     """
-    # TODO: define an inner function that loops over the samples and yields [sample].
+    # TODO: loop over the samples and yield [sample] (here, or in an inner function you return).
     raise NotImplementedError("Exercise 5: write representative_dataset()")
 
 

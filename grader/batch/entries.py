@@ -21,7 +21,7 @@ class Entry:
 def discover(directory: Path, exclude: Sequence[Path] = ()) -> list[Entry]:
     """The submissions in `directory`, sorted by id.
 
-    Folders and `.zip` files are submissions; hidden entries and the paths in
+    Folders, `.zip` files and notebooks (`.ipynb`) are submissions; hidden entries and the paths in
     `exclude` (the output and state of this batch) are not. Any other file is
     reported on stderr and left out.
     """
@@ -34,10 +34,10 @@ def discover(directory: Path, exclude: Sequence[Path] = ()) -> list[Entry]:
             continue
         if path.is_dir():
             sid = path.name
-        elif path.is_file() and path.suffix.lower() == ".zip":
+        elif path.is_file() and path.suffix.lower() in (".zip", ".ipynb"):
             sid = path.stem
         else:
-            print(f"grade batch: ignoring {path.name}: not a folder or a .zip", file=sys.stderr)
+            print(f"grade batch: ignoring {path.name}: not a folder, a .zip or a notebook", file=sys.stderr)
             continue
         if sid in entries:
             raise BatchError(f"two entries give the submission id '{sid}': {entries[sid].path.name} and {path.name}")

@@ -18,6 +18,11 @@ def _mse(p: np.ndarray, t: np.ndarray) -> float:
     return float(np.mean((p.astype(np.float64) - t.astype(np.float64)) ** 2))
 
 
+def _broadcast(p: np.ndarray, t: np.ndarray) -> float:
+    """What a loss gives when (n, 1) predictions minus (n,) targets broadcast into an (n, n) table."""
+    return _mse(p.reshape(-1, 1), t.reshape(1, -1))
+
+
 def _rtol(n: int, tol: dict) -> float:
     return tol["eps_per_term"] * (n + 4) * EPS32
 
@@ -90,13 +95,16 @@ def _call(student, *args) -> Returned:
 
 def check_course_example(student, tol):
     """The course example: w = b = 10 on the course data gives 715.6667."""
-    got = _number(_call(student, Tensor(COURSE_PRED), COURSE_Y), len(COURSE_Y))
-    expected = _mse(COURSE_PRED, COURSE_Y)
-    if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
-        _diagnose(got, COURSE_PRED, COURSE_Y)
-        raise AssertionError(f"For the course example (predictions [0, 10, 20, 30, 40, 50], targets "
-                             f"[-3, -1, 1, 3, 5, 7]) the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+    # Then the course's line at another guess, w = b = 0: a loss that only knows 715.6667 earns nothing.
+    for pred, shown in ((COURSE_PRED, "[0, 10, 20, 30, 40, 50]"), (np.zeros_like(COURSE_PRED), "[0, 0, 0, 0, 0, 0]")):
+        got = _number(_call(student, Tensor(pred), COURSE_Y), len(COURSE_Y))
+        expected = _mse(pred, COURSE_Y)
+        if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
+            _diagnose(got, pred, COURSE_Y)
+            raise AssertionError(f"For the course example (predictions {shown}, targets [-3, -1, 1, 3, 5, 7]) "
+                                 f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
     # The course writes its data as Python integers: the mean must not be taken in integers.
+    expected = _mse(COURSE_PRED, COURSE_Y)
     r = _call(student, COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
     if r.kind in ("tensor", "variable", "ndarray", "numpy_scalar", "int") and np.dtype(r.dtype or int).kind in "iu":
         raise Mistake("integer_arithmetic", f"Given the course's data as Python lists of integers, your loss() "
@@ -107,20 +115,18 @@ def check_course_example(student, tol):
 
 def check_random_vectors(student, rng, tol):
     """Random predictions and targets of random lengths agree with Keras' MeanSquaredError."""
-    import keras
-
-    mse = keras.losses.MeanSquaredError()
     for n in [int(rng.integers(1, 4)), int(rng.integers(5, 20)), int(rng.integers(20, 200))]:
         p = rng.normal(0, 3, n).astype(np.float32)
         t = rng.normal(0, 3, n).astype(np.float32)
         got = _number(_call(student, p, t), n)
-        expected = float(mse(t, p))
+        expected = _mse(p, t)  # what MeanSquaredError computes (tests/test_references.py), without TensorFlow
         if not np.isclose(got, expected, rtol=_rtol(n, tol), atol=1e-30):
             _diagnose(got, p, t)
             raise AssertionError(f"For {n} random predictions and targets, Keras' MeanSquaredError gives "
                                  f"{fmt(expected)}; your loss gives {fmt(got)}.")
 
 
+MIXED = "predictions of shape (n, 1), as model.predict returns them, against targets of shape (n,)"
 INPUT_FORMS = [
     ("Python lists of shape (n,)", lambda p, t: (p.tolist(), t.tolist())),
     ("NumPy arrays of shape (n,)", lambda p, t: (p, t)),
@@ -128,6 +134,8 @@ INPUT_FORMS = [
     ("tensors of shape (n,)", lambda p, t: (Tensor(p), Tensor(t))),
     ("tensors of shape (n, 1)", lambda p, t: (Tensor(p.reshape(-1, 1)), Tensor(t.reshape(-1, 1)))),
     ("a tensor of predictions and a NumPy array of targets", lambda p, t: (Tensor(p), t)),
+    (MIXED, lambda p, t: (p.reshape(-1, 1), t)),
+    (f"{MIXED}, as tensors", lambda p, t: (Tensor(p.reshape(-1, 1)), Tensor(t))),
 ]
 
 
@@ -158,14 +166,23 @@ def check_input_types(student, rng):
         values.append((form, r.as_float("loss()")))
     first_form, first = values[0]
     for form, v in values[1:]:
-        if not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _mse(p.reshape(-1, 1), t.reshape(1, -1)), rtol=1e-4):
-            raise Mistake("broadcast_n_by_n", f"With {form}, your loss gives {fmt(v)} instead of {fmt(first)}: one "
-                          f"input had shape ({n}, 1) and the other ({n},), and subtracting them broadcast into a "
-                          f"({n}, {n}) table of every prediction minus every target. Give both inputs the same "
-                          "shape, e.g. tf.reshape(x, [-1]), before subtracting.")
+        if not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _broadcast(p, t), rtol=1e-4):
+            raise Mistake("broadcast_n_by_n", f"With {form}, your loss gives {fmt(v)} instead of {fmt(first)}: "
+                          f"one input reached the subtraction with shape ({n}, 1) and the other ({n},), which "
+                          f"broadcasts into a ({n}, {n}) table of every prediction minus every target, not n "
+                          "differences. Give both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
         assert np.isclose(v, first, rtol=1e-5, atol=1e-30), (
             f"The same numbers give different losses as {first_form} ({fmt(first)}) and as {form} ({fmt(v)}): "
             "make both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
+    # A loss computed from its inputs changes with them: other numbers, another loss.
+    other = student.call("loss", p[::-1] * 2.0, t).as_float("loss()")
+    if np.isclose(other, first, rtol=1e-6, atol=1e-30):
+        if np.isclose(first, 715.6667, rtol=1e-6):
+            raise Mistake("hard_coded", f"Your loss returned {fmt(first)}, the course example's answer, whatever "
+                          "the inputs. Compute the loss from predicted_y and target_y.")
+        raise AssertionError(f"Your loss returned {fmt(first)} for two different sets of predictions and targets "
+                             f"(expected {fmt(_mse(p, t))} and {fmt(_mse(p[::-1] * 2.0, t))}): compute it from "
+                             "predicted_y and target_y.")
 
 
 def check_differentiable(student, rng, tol):

@@ -1,7 +1,9 @@
 """Hidden checks for exercise 3 · compute the two-layer output by hand.
 
-References come from Keras models built here with the same weights; the known
-mistakes are recognised by recomputing the network the mistaken way in NumPy.
+References are the network computed in float64 NumPy, which is what Keras' Dense
+layers compute (tests/test_references.py shows it on random stacks), without
+TensorFlow in the judge; the known mistakes are recognised by recomputing the
+network the mistaken way.
 While the student's functions run, the runner forbids Keras layer and model
 calls (probe `forbid_keras_calls`).
 """
@@ -45,32 +47,6 @@ def _forward_relu_skipping_last_hidden(layers, x) -> np.ndarray:
     """ReLU after every hidden layer but the last hidden one."""
     values = _forward(layers[:-2], x, relu_hidden=True, relu_output=True)
     return _forward(layers[-2:], values)
-
-
-def _keras_output(layers, x, hidden_activation, refs: dict) -> np.ndarray:
-    """What Keras computes for this stack of Dense layers; kept in `refs` (the reference cache).
-
-    The hidden inputs depend only on the seeds, so every submission graded with the same
-    seeds asks for the same outputs: each Keras model is built once, not once per submission.
-    """
-    key = ("keras_output", hidden_activation, np.asarray(x, np.float32).tobytes(),
-           tuple((np.asarray(w).shape, np.asarray(w).dtype.str, np.asarray(w).tobytes()) for layer in layers for w in layer))
-    cached = refs.get(key)
-    if cached is None:
-        cached = refs[key] = _keras_forward(layers, x, hidden_activation)
-    return cached.copy()
-
-
-def _keras_forward(layers, x, hidden_activation) -> np.ndarray:
-    import keras
-
-    n_inputs = layers[0][0].shape[0]
-    dense = [keras.layers.Dense(k.shape[1], activation=hidden_activation if i < len(layers) - 1 else None)
-             for i, (k, _) in enumerate(layers)]
-    model = keras.Sequential([keras.Input((n_inputs,)), *dense])
-    model.set_weights([w for layer in layers for w in layer])
-    out = model(np.asarray(x, np.float32).reshape(1, -1), training=False)
-    return keras.ops.convert_to_numpy(out)[0].astype(np.float64)
 
 
 def _stack(rng: np.random.Generator, n_inputs: int, widths: list[int]) -> list[list[np.ndarray]]:
@@ -193,11 +169,11 @@ def _misused_weights(student, layer_1, layer_2, x: float, got: float) -> tuple[l
     return ignored, misused
 
 
-def _two_layer(student, layer_1, layer_2, x: float, rtol: float, refs: dict) -> None:
+def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     got = _returned(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
-    if _close(np.array(got), np.array(_keras_output([layer_1, layer_2], [x], None, refs)[0]), rtol):
+    ref = _forward([layer_1, layer_2], [x])[0]
+    if _close(np.array(got), np.array(ref), rtol):
         return
-    ref = _forward([layer_1, layer_2], [x])[0]  # what the message prints: the same on every machine
     # 8 digits: the course's 18.999996 must not print as 19.
     expected = f"For x = {fmt(x)} the network gives {fmt(ref, 8)}; your two_layer_output returned {fmt(got, 8)}."
     if _distinct(np.array(ref), np.array(COURSE_OUTPUT)) and np.isclose(got, COURSE_OUTPUT, rtol=1e-6):
@@ -228,11 +204,10 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float, refs: dict) -> 
     raise AssertionError(expected)
 
 
-def _network(student, layers, x, hidden_activation, rtol: float, refs: dict) -> None:
+def _network(student, layers, x, hidden_activation, rtol: float) -> None:
     args = (layers, x) if hidden_activation is None else (layers, x, hidden_activation)
     got = _returned(student, "network_output", *args).as_array("network_output()").astype(np.float64)
-    keras_ref = _keras_output(layers, x, hidden_activation, refs)
-    ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")  # what messages print: machine-independent
+    ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")
     shape = " -> ".join(f"Dense({k.shape[1]}{', relu' if hidden_activation and i < len(layers) - 1 else ''})"
                         for i, (k, _) in enumerate(layers))
     n_inputs = len(np.asarray(x).reshape(-1))
@@ -240,7 +215,7 @@ def _network(student, layers, x, hidden_activation, rtol: float, refs: dict) -> 
     assert got.size == ref.size, (f"{setting}, expected {ref.size} output values, one per neuron of the last layer; "
                                   f"your network_output returned an array of shape {got.shape}.")
     got = got.reshape(-1)
-    if _close(got, keras_ref, rtol):
+    if _close(got, ref, rtol):
         return
     expected = f"the network gives {fmt(ref)}; your network_output returned {fmt(got)}."
     for name, alt, why in _mistaken(layers, x, hidden_activation):
@@ -264,23 +239,22 @@ def _relu_case(rng: np.random.Generator, n_inputs: int, widths: list[int]):
 # -- checks ---------------------------------------------------------------------
 
 
-def check_course_weights(student, tol, reference_cache):
+def check_course_weights(student, tol):
     """The course's printed weights give 18.999996 at x = 10, and the same network's outputs at other x."""
     _by_hand(student)
-    for x in (COURSE_X, -1.0, 0.0, 4.0):  # x = 10 first: the Keras reference there is the course's 18.999996
-        _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"], reference_cache)
+    for x in (COURSE_X, -1.0, 0.0, 4.0):  # x = 10 first: the course's 18.999996
+        _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"])
 
 
-def check_two_layer_random(student, rng, tol, reference_cache):
+def check_two_layer_random(student, rng, tol):
     """two_layer_output agrees with a Keras Dense(2) -> Dense(1) model for random weights and inputs."""
     _by_hand(student)
     for _ in range(4):
         layer_1, layer_2 = _stack(rng, 1, [2, 1])
-        _two_layer(student, layer_1, layer_2, float(np.float32(rng.uniform(-10, 10))), tol["float32_rtol"],
-                   reference_cache)
+        _two_layer(student, layer_1, layer_2, float(np.float32(rng.uniform(-10, 10))), tol["float32_rtol"])
 
 
-def check_network_linear(student, rng, tol, reference_cache):
+def check_network_linear(student, rng, tol):
     """network_output agrees with Keras models for random stacks of 1 to 4 linear Dense layers."""
     _by_hand(student)
     cases = [(3, [3, 3, 3])]  # square kernels: a transposed kernel gives a wrong answer, not an error
@@ -289,10 +263,10 @@ def check_network_linear(student, rng, tol, reference_cache):
     for i, (n_inputs, widths) in enumerate(cases):
         layers = _stack(rng, n_inputs, widths)
         x = rng.normal(0, 2, n_inputs).astype(np.float32)
-        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"], reference_cache)
+        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"])
 
 
-def check_network_relu(student, rng, tol, reference_cache):
+def check_network_relu(student, rng, tol):
     """network_output with hidden_activation="relu" agrees with Keras, including Dense(4, relu) -> Dense(3, relu) -> Dense(1)."""
     _by_hand(student)
     cases = [(int(rng.integers(1, 6)), [4, 3, 1]), (int(rng.integers(1, 6)), [int(rng.integers(2, 9)), 2]),
@@ -300,7 +274,7 @@ def check_network_relu(student, rng, tol, reference_cache):
              (int(rng.integers(1, 6)), [int(rng.integers(1, 9))])]
     for n_inputs, widths in cases:
         layers, x = _relu_case(rng, n_inputs, widths)
-        _network(student, layers, x, "relu", tol["float32_rtol"], reference_cache)
+        _network(student, layers, x, "relu", tol["float32_rtol"])
 
 
 def check_output_shape(student, rng):
@@ -308,14 +282,21 @@ def check_output_shape(student, rng):
     _by_hand(student)
     for widths in ([4, 3], [3, 1]):
         layers = _stack(rng, 2, widths)
-        r = _call(student, "network_output", layers, rng.normal(0, 2, 2).astype(np.float32))
+        x = rng.normal(0, 2, 2).astype(np.float32)
+        r = _call(student, "network_output", layers, x)
         units = widths[-1]
         if r.kind in ("tensor", "variable"):
             raise AssertionError(f"Your network_output returned {r.describe()}: return a NumPy array "
                                  "(np.asarray(...), or .numpy() on a tensor).")
         assert r.kind == "ndarray", (f"For a last layer of {units} neurons your network_output returned "
                                      f"{r.describe()}: return a 1-D NumPy array of shape ({units},).")
-        r.as_array("network_output()")
+        got = r.as_array("network_output()").astype(np.float64)
         assert r.shape == (units,), (f"For a last layer of {units} neurons your network_output returned an array "
                                      f"of shape {r.shape}: return shape ({units},), one value per neuron "
                                      "(.reshape(-1) removes an extra dimension).")
+        # The right shape counts only for values computed from the network (right, or a known mistake's).
+        ref = _forward(layers, x)
+        computed = [ref] + [alt for _, alt, _ in _mistaken(layers, x, None)]
+        assert any(_close(got, alt, 1e-4) for alt in computed), (
+            f"For a last layer of {units} neurons your network_output returned {fmt(got)}, of the right shape, "
+            f"but the network gives {fmt(ref)}: compute the values from the weights and x.")

@@ -4,7 +4,9 @@ The student's `quantize` runs once per grade, in the runner (a probe builds the
 sine model there); its flatbuffer is cached in `reference_cache` and shared by
 the checks. Submitted flatbuffers are only ever loaded by interpreters in a
 throw-away worker process (`tflite_worker.py`), and the student's C array is
-compiled and read back by `c_array_harness`, also in child processes.
+compiled and read back by `c_array_harness`, also in child processes. The judge
+imports no TensorFlow: the float model's outputs are computed in NumPy, its own
+int8 conversion in a helper process (`keras_references`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.checks.support import keras_references
 from grader.checks.support.c_array_harness import CArrayFacts, inspect_c_array
 from grader.checks.support.worker import Worker
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentError, StudentRaised
-from grader.runner.probes.ex5_quantize import build_sine_model
 
 WORKER = Path(__file__).parent / "support" / "tflite_worker.py"
 WORKER_SECONDS = 60
@@ -48,32 +50,22 @@ def _sample() -> np.ndarray:
     return np.random.default_rng(SAMPLE_SEED).uniform(0.0, 2 * np.pi, size=(SAMPLE_SIZE, 1))
 
 
-def _keras_model(exercise, reference_cache):
-    cache = _cache(reference_cache)
-    if "keras" not in cache:
-        cache["keras"] = build_sine_model(_weights(exercise))
-    return cache["keras"]
+def float_outputs(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """What the float Keras model (`build_sine_model`: Dense(16, relu) -> Dense(16, relu) -> Dense(1))
+    outputs for the inputs `x`, in float64 NumPy (tests/test_references.py shows they agree)."""
+    values = np.asarray(x, np.float64).reshape(-1, 1)
+    for i in range(0, len(weights), 2):
+        values = values @ np.asarray(weights[i], np.float64) + np.asarray(weights[i + 1], np.float64)
+        if i + 2 < len(weights):
+            values = np.maximum(values, 0.0)
+    return values.ravel()
 
 
 def _reference_tflite(exercise, reference_cache) -> bytes:
-    """The judge's own int8 conversion of the same model and sample."""
+    """The judge's own int8 conversion of the same model and sample, by TensorFlow in a helper process."""
     cache = _cache(reference_cache)
     if "reference" not in cache:
-        import tensorflow as tf
-
-        samples = _sample().astype(np.float32)
-
-        def calibration():
-            for row in samples:
-                yield [row.reshape(1, -1)]
-
-        converter = tf.lite.TFLiteConverter.from_keras_model(_keras_model(exercise, reference_cache))
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = calibration
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        cache["reference"] = converter.convert()
+        cache["reference"] = keras_references.int8_model(_weights(exercise), _sample().astype(np.float32))
     return cache["reference"]
 
 
@@ -105,6 +97,21 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
             "Your quantize() raised: the converter got float64 samples from your representative dataset "
             "where the model takes float32 ('Got value of type FLOAT64 but expected type FLOAT32'). "
             "Convert the samples with `.astype(np.float32)`.",
+        )
+    if isinstance(result, StudentRaised) and "'generator' object is not callable" in (result.message or ""):
+        raise Mistake(
+            "generator_not_function",
+            "Your quantize() raised: the converter got a generator object where it wants a function it can call "
+            f"for a fresh generator ({result.exc_type}: {result.message.strip().splitlines()[0]}). Your "
+            "representative_dataset yields the items itself, so calling it gives a generator: hand the converter "
+            "a function that makes one, `lambda: representative_dataset(x_sample)`.",
+        )
+    if isinstance(result, StudentRaised) and "'list' object is not callable" in (result.message or ""):
+        raise Mistake(
+            "list_not_generator",
+            "Your quantize() raised: the converter got a list where it wants a function it can call for a fresh "
+            f"generator ({result.exc_type}: {result.message.strip().splitlines()[0]}). Make representative_dataset "
+            "yield the items instead of collecting them in a list.",
         )
     if isinstance(result, StudentRaised) and "Unsupported value from dataset" in (result.message or ""):
         raise Mistake(
@@ -220,20 +227,21 @@ def check_representative_dataset(student, rng):
         x_sample = rng.uniform(0.0, 2 * np.pi, size=(n, features))
         facts = student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
                               needs=["representative_dataset"]).plain()
-        if not facts["callable"]:
-            if facts["returned"] == "generator":
+        if "items" not in facts:
+            if facts["returned"] in ("list", "tuple", "numpy.ndarray"):
                 raise Mistake(
-                    "generator_not_function",
-                    "representative_dataset() returned a generator object; the converter wants a function it "
-                    "can call to get a fresh generator. Define an inner generator function and return it "
-                    "without calling it.",
+                    "list_not_generator",
+                    f"representative_dataset(x_sample) returned a {facts['returned']}; the converter takes a "
+                    "function it can call for a fresh generator of items. Yield the items one by one from "
+                    "representative_dataset (quantize then passes `lambda: representative_dataset(x_sample)`), "
+                    "or return an inner generator function.",
                 )
             raise AssertionError(
-                f"representative_dataset(x_sample) should return a generator function (callable); "
-                f"yours returned a {facts['returned']}."
+                f"representative_dataset(x_sample) should yield the items (a generator function) or return a "
+                f"generator function; yours returned a {facts['returned']}."
             )
         items = facts["items"]
-        assert items, "The generator function returned by representative_dataset yielded nothing: yield one item per sample."
+        assert items, "Your representative dataset yielded nothing: yield one item per sample."
         expected_shape = [1, features]
         for item in items:
             kind = item["type"]
@@ -350,7 +358,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
     model = _student_tflite(student, exercise, reference_cache)
     facts = _litert_facts(model, reference_cache)
     x = _test_inputs(rng)
-    expected = _keras_model(exercise, reference_cache).predict(x.reshape(-1, 1), verbose=0).ravel().astype(np.float64)
+    expected = float_outputs(_weights(exercise), x)
     reference = _reference_tflite(exercise, reference_cache)
     ref_facts = _litert_facts(reference, reference_cache)
     ref_run = _outputs(reference, "litert", x, ref_facts["input"], reference_cache)
@@ -383,6 +391,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
 def check_size(student, exercise, reference_cache, tol):
     """The flatbuffer fits the size budget of a small microcontroller."""
     model = _student_tflite(student, exercise, reference_cache)
+    _litert_facts(model, reference_cache)  # a few bytes that are no model fit any budget: credit a model only
     limit = int(tol["model_bytes_max"])
     assert len(model) <= limit, (
         f"Your model is {len(model)} bytes; it should be at most {limit} bytes (an int8 sine model is about "
@@ -498,7 +507,14 @@ def check_c_array(student, exercise, reference_cache):
 
 def check_c_array_aligned(student, exercise, reference_cache):
     """The C array is declared 16-byte aligned, as TensorFlow Lite Micro needs to read a model in place."""
-    facts, _ = _c_facts(student, exercise, reference_cache)
+    facts, n = _c_facts(student, exercise, reference_cache)
+    # Alignment counts for the array that holds the model, not for a placeholder.
+    holds_model = (facts.data == _reference_tflite(exercise, reference_cache) if facts.data is not None
+                   else facts.sizeof in (None, n))
+    assert holds_model, (
+        f"Your array `{C_VAR}` does not hold the model's {n} bytes: align the array that holds every byte of "
+        "the model."
+    )
     assert facts.alignment is not None, (
         f"The grader could not read the alignment of `{C_VAR}` from your C: {facts.info_error}."
     )

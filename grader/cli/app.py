@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
-SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory (or .zip) with the student files; default: exercises/ of the working copy.")]
+SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory, .zip or notebook (.ipynb) with the student files; default: exercises/ of the working copy.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON report on stdout; messages go to stderr.")]
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed for the hidden inputs (default: the course's).")]
 
@@ -260,6 +260,14 @@ def schema() -> None:
 from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 
 _register_batch_commands(app)
+
+from grader.cli.service import register as _register_service_commands  # noqa: E402
+
+_register_service_commands(app)
+
+from grader.worker.cli import register as _register_worker_commands  # noqa: E402
+
+_register_worker_commands(app)
 
 
 def main() -> None:

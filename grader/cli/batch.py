@@ -28,7 +28,7 @@ def parse_exercises(value: str) -> list[int] | None:
 
 
 def batch(
-    directory: Annotated[Path, typer.Argument(help="a directory holding one submission per entry (folder or .zip)")],
+    directory: Annotated[Path, typer.Argument(help="a directory holding one submission per entry (folder, .zip or .ipynb)")],
     out: Annotated[Path, typer.Option("--out", help="the output file (a directory for --format gradescope)")],
     exercise: Annotated[str, typer.Option("--exercise", help="exercise number, comma-separated numbers, or 'all'")] = "all",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="submissions graded in parallel [default: number of cores]")] = None,

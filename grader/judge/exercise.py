@@ -16,7 +16,7 @@ from grader.catalog import Exercise, solutions_dir
 from grader.judge.plugin import CheckCollector, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
-from grader.runner.launch import Launcher
+from grader.runner.launch import Launcher, helpers_from
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 PROBES_DIR = Path(__file__).resolve().parent.parent / "runner" / "probes"
@@ -111,7 +111,8 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
 
     cache = _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {})
     collector = CheckCollector(ex, session, seeds, cache)
-    _run_pytest(check_module(ex), collector)
+    with helpers_from(session.launcher):  # the checks' trusted helpers fork from the runners' zygote
+        _run_pytest(check_module(ex), collector)
 
     session.close()  # collects everything the student's code printed
     checks, internal = [], list(collector.internal_errors)
@@ -132,7 +133,8 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> tuple[
         status = "failed"
         message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
     return ExerciseResult(**base, status=status, score=score, message=message, output=session.output(),  # type: ignore[arg-type]
-                          duration_s=time.perf_counter() - start, checks=checks), internal, [*session.notes, *collector.notes]
+                          duration_s=time.perf_counter() - start, student_s=round(session.student_seconds, 3),
+                          checks=checks), internal, [*session.notes, *collector.notes]
 
 
 def _run_pytest(module: Path, collector: CheckCollector) -> None:

@@ -148,6 +148,7 @@ class RunnerSession:
         self._started = False
         self.functions: list[str] = []
         self.notes: list[str] = []
+        self.student_seconds = 0.0  # how long the student's calls ran, as the runner measured them
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -250,6 +251,8 @@ class RunnerSession:
         except (BrokenPipeError, OSError):
             raise self._died(what) from None
         reply = self._receive(self._call_budget(), what=what)
+        if type(reply.get("seconds")) in (int, float):
+            self.student_seconds += max(0.0, float(reply["seconds"]))
         outcome = reply.get("outcome")
         if outcome == "returned":
             return reply.get("value")

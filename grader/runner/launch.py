@@ -7,11 +7,14 @@ judge gets a handle with `pid`, `poll()` and `wait(timeout)`, like `Popen`.
 
 Spawning pays for `import tensorflow` (about 3 s) in every child. A `Zygote`
 pays once: it imports TensorFlow and forks a child per session (about 0.1 s).
-Nothing here imports the judge.
+It also forks the judge's trusted helper scripts (`Zygote.script`), which would
+otherwise import TensorFlow again; `helpers()` is the zygote of the exercise
+being judged, if any. Nothing here imports the judge.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -24,6 +27,8 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
 
@@ -147,18 +152,35 @@ class Zygote:
 
     def launch(self, argv: list[str], *, cwd: Path, env: dict[str, str], output_fd: int,
                pass_fds: tuple[int, ...]) -> Process:
+        req = {"op": "fork", "argv": list(argv), "cwd": str(cwd), "env": dict(env), "fds": list(pass_fds)}
+        try:
+            return self._request(req, [output_fd, *pass_fds])
+        except OSError:
+            return Spawn().launch(argv, cwd=cwd, env=env, output_fd=output_fd, pass_fds=pass_fds)
+
+    def script(self, script: Path, argv: list[str], *, cwd: Path, env: dict[str, str],
+               stdio: tuple[int, int, int], rlimits: dict[str, int]) -> Process:
+        """Fork a trusted helper: `python -I script argv` with TensorFlow imported, no sandbox.
+
+        `stdio` are its stdin, stdout and stderr; `rlimits` maps `resource.RLIMIT_*` names
+        to the values it runs under. Raises OSError when the zygote cannot be asked.
+        """
+        req = {"op": "script", "script": str(script), "argv": list(argv), "cwd": str(cwd), "env": dict(env),
+               "rlimits": dict(rlimits)}
+        return self._request(req, list(stdio))
+
+    def _request(self, req: dict, fds: list[int]) -> ForkedProcess:
         with self._lock:
             if not self.alive:
                 self._close_zygote()
                 self.start()
             assert self._sock is not None
             proc = ForkedProcess(self)
-            req = {"op": "fork", "argv": list(argv), "cwd": str(cwd), "env": dict(env), "fds": list(pass_fds)}
             try:
-                socket.send_fds(self._sock, [json.dumps(req).encode()], [output_fd, *pass_fds])
+                socket.send_fds(self._sock, [json.dumps(req).encode()], fds)
             except OSError:
                 self._close_zygote()
-                return Spawn().launch(argv, cwd=cwd, env=env, output_fd=output_fd, pass_fds=pass_fds)
+                raise
             self._pending.append(proc)
             self.forks += 1
             return proc
@@ -241,3 +263,21 @@ class Zygote:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_HELPERS: ContextVar[Zygote | None] = ContextVar("grader_helpers", default=None)
+
+
+def helpers() -> Zygote | None:
+    """The zygote that forks trusted helpers for the exercise being judged (None: spawn them)."""
+    return _HELPERS.get()
+
+
+@contextlib.contextmanager
+def helpers_from(launcher: Launcher | None) -> Iterator[None]:
+    """Within: `helpers()` is `launcher` when it is a zygote."""
+    token = _HELPERS.set(launcher if isinstance(launcher, Zygote) else None)
+    try:
+        yield
+    finally:
+        _HELPERS.reset(token)

@@ -9,10 +9,12 @@ judge puts them in the report's `environment.notes`.
 In order (the order matters: namespaces and mounts need root, rlimits and the
 uid drop must come after them):
   1. environment scrubbed to an allow-list (no seeds, tokens or keys);
-  2. new network namespace (no network; loopback is down) and mount namespace
-     in which the hidden paths (solutions/, grader/checks/, the submission's
-     folder) are covered by an empty read-only tmpfs;
-  3. stray pipes and sockets inherited from the parent are closed;
+  2. stray pipes and sockets inherited from the parent are closed;
+  3. new network namespace (no network; loopback is down) and mount namespace
+     whose root is a new one holding only what the runner needs (rootfs.py);
+     where that cannot be built, the hidden paths (solutions/, grader/checks/,
+     the submission's folder) are covered by an empty read-only tmpfs and every
+     other mount is made read-only;
   4. resource limits: RLIMIT_DATA (memory), RLIMIT_FSIZE (file size, SIGXFSZ
      ignored so the write fails with EFBIG instead of killing the process),
      RLIMIT_NOFILE, RLIMIT_CORE = 0, RLIMIT_NPROC;
@@ -23,7 +25,7 @@ uid drop must come after them):
   6. no new privileges, parent-death signal, and this process a child
      subreaper so orphaned grandchildren stay in its process tree.
 
-It depends on the standard library only (the child imports it by path).
+It depends on the standard library and rootfs.py only (the child imports it by path).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ try:
 except ImportError:  # Windows
     resource = None
 
+if __package__:
+    from . import rootfs
+else:  # the runner imports this file by path
+    import rootfs
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -53,30 +60,14 @@ ENV_ALLOWED = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "KERAS_HOME", "
                "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED",
                "OMP_NUM_THREADS"}
 
-_libc = None
-
-
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
-
-
-def _oserror(what: str) -> OSError:
-    e = ctypes.get_errno()
-    return OSError(e, f"{what}: {os.strerror(e)}")
+_c, _oserror, _mount = rootfs.libc, rootfs.oserror, rootfs.mount
+NOT_ISOLATED = ("the file system is not isolated ({why}): student code can read every file the runner's user can "
+                "read (other copies of the solutions, home directories, /tmp)")
 
 
 def _unshare(flags: int) -> None:
     if _c().unshare(ctypes.c_int(flags)) != 0:
         raise _oserror("unshare")
-
-
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    if _c().mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
-                  ctypes.c_ulong(flags), data.encode() if data else None) != 0:
-        raise _oserror(f"mount {target}")
 
 
 def _prctl(option: int, arg: int) -> None:
@@ -290,30 +281,26 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
                 "mounts): network, files and processes are not isolated; deadlines and the scrubbed environment apply"]
     keep = [os.path.realpath(p) for p in (*needed, *filter(os.path.exists, sys.path), sys.prefix, os.getcwd())]
 
-    isolated = False
+    close_stray_fds(set(keep_fds))  # before the new root, which may have no /proc
+
+    isolated = rooted = False
     try:
         isolated = _enter_namespaces()
     except OSError as e:
         notes.append(f"network not isolated: student code could open network connections ({e.strerror})")
-        notes.append(f"solutions/ and grader/checks/ not hidden from student code ({e.strerror}); "
-                     "they are never on its import path")
+        notes.append(NOT_ISOLATED.format(why=e.strerror) + "; solutions/ and grader/checks/ are never on its "
+                     "import path")
     if isolated:
         try:
             _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
-            if os.geteuid() == 0 and limits.get("uid") is not None:
-                _expose(keep)
+            # /proc only under a uid of its own: another process's /proc/<pid>/root of the same uid is the real root
+            rootfs.build(os.getcwd(), list(needed), list(limits.get("hide", [])),
+                         proc=os.geteuid() == 0 and limits.get("uid") is not None, tmp_mib=int(limits["file_mib"]))
+            rooted = True
         except OSError as e:
-            notes.append(f"the runner's files could not be made reachable for its own user ({e.strerror})")
-        try:
-            notes += _hide(list(limits.get("hide", [])), keep)
-        except OSError as e:
-            notes.append(f"solutions/ and grader/checks/ not hidden from student code ({e.strerror})")
-        try:
-            _read_only_everywhere(os.getcwd())
-        except OSError as e:
-            notes.append(f"the file system stays writable for student code outside its work directory ({e.strerror})")
-
-    close_stray_fds(set(keep_fds))
+            notes.append(NOT_ISOLATED.format(why=e.strerror or e) + " but solutions/, grader/checks/ and the "
+                         "submission's folder")
+            notes += _hide_and_freeze(limits, keep)
 
     _set_rlimits(limits)
 
@@ -325,22 +312,46 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
             uid = None
             notes.append(f"student code runs as root without capabilities, not as its own user ({e.strerror or e}): "
                          "the process limit is enforced by the judge's watchdog, not by the kernel")
-    if os.geteuid() == 0:
-        try:
-            _drop_capabilities()
-        except OSError as e:
-            notes.append(f"student code runs as root with its capabilities ({e.strerror})")
-    else:
+            if rooted:
+                try:
+                    rootfs.drop_proc()
+                except OSError as e:
+                    notes.append(f"/proc stays visible to student code running as root ({e.strerror})")
+    if os.geteuid() != 0:
         # Counted per uid (per user namespace when in one): this session, or with the
         # user's other processes when neither a uid switch nor a user namespace was possible.
         _limit(resource.RLIMIT_NPROC, int(limits["processes"]) if (uid is not None or isolated)
                else _own_process_count() + int(limits["processes"]))
+    if os.geteuid() == 0 or isolated:  # in its user namespace the runner holds every capability: drop them
+        try:
+            _drop_capabilities()
+        except OSError as e:
+            notes.append(f"student code runs with capabilities ({e.strerror})")
     try:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after the uid switch, which resets it
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
     except OSError as e:
         notes.append(f"runner process flags not set ({e.strerror})")
+    return notes
+
+
+def _hide_and_freeze(limits: dict, keep: list[str]) -> list[str]:
+    """Where no new root could be built: hide the listed paths, make every other mount read-only."""
+    notes = []
+    try:
+        if os.geteuid() == 0 and limits.get("uid") is not None:
+            _expose(keep)
+    except OSError as e:
+        notes.append(f"the runner's files could not be made reachable for its own user ({e.strerror})")
+    try:
+        notes += _hide(list(limits.get("hide", [])), keep)
+    except OSError as e:
+        notes.append(f"solutions/ and grader/checks/ not hidden from student code ({e.strerror})")
+    try:
+        _read_only_everywhere(os.getcwd())
+    except OSError as e:
+        notes.append(f"the file system stays writable for student code outside its work directory ({e.strerror})")
     return notes
 
 

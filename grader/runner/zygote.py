@@ -12,12 +12,22 @@ JSON message per packet:
                    {"failed": message}                  (no process: the fds were closed)
                    {"exited": pid, "returncode": rc}   (rc < 0: killed by signal -rc)
   judge -> zygote  {"op": "release", "pid": pid}       reap it: only now may its pid be reused
+  judge -> zygote  {"op": "script", "script": path, "argv": [...], "cwd": ..., "env": {...},
+                    "rlimits": {"RLIMIT_DATA": bytes, ...}}
+                   with SCM_RIGHTS: the stdin, stdout and stderr fds; answered like "fork"
 
 A forked child becomes what `python -I child.py ARGV` would be: a new session
 and process group, stdin from /dev/null, stdout and stderr to the given fd,
 exactly the given fds open at the given numbers, the given cwd and environment
 (nothing of the zygote's), then `child.main(ARGV)`, the entry both paths share.
 Like child.py, it imports nothing from the judge.
+
+A "script" child is a trusted helper of the judge (a Keras file loader, a TFLite
+interpreter): what `python -I SCRIPT ARGV` would be, in a new session, with
+stdin, stdout and stderr on the given fds, nothing else open, the given resource
+limits, and TensorFlow already imported. It gets no sandbox: it runs no student
+code, only reads files the judge hands it, and its limits and the judge's
+deadline contain a crash or a hang.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import fcntl
 import gc
 import json
 import os
+import resource
+import runpy
 import select
 import shutil
 import signal
@@ -91,6 +103,34 @@ def _become_runner(req: dict, output_fd: int, fds: list[int], imported_env: dict
         config._KERAS_DIR = os.environ["KERAS_HOME"]
 
 
+def _become_script(req: dict, stdio: list[int], imported_env: dict[str, str]) -> None:
+    """In the forked child: a trusted helper script's process, with its stdio and limits."""
+    _become_runner({**req, "fds": [0, 1]}, stdio[2], stdio[:2], imported_env)
+    os.set_inheritable(0, True)
+    os.set_inheritable(1, True)
+    for name, value in req.get("rlimits", {}).items():
+        which = getattr(resource, name)
+        hard = resource.getrlimit(which)[1]
+        value = int(value) if hard == resource.RLIM_INFINITY else min(int(value), hard)
+        resource.setrlimit(which, (value, value))
+    sys.argv = [req["script"], *req["argv"]]
+
+
+def _run_script(req: dict) -> int:
+    """Run the script to its end; its exit code, as `python script` would give it."""
+    try:
+        runpy.run_path(req["script"], run_name="__main__")
+        return 0
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
 def _fork(sock: socket.socket, req: dict, output_fd: int, fds: list[int], imported_env: dict[str, str]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
@@ -100,12 +140,18 @@ def _fork(sock: socket.socket, req: dict, output_fd: int, fds: list[int], import
     code = 70
     try:
         sock.detach()  # its fd number is about to be closed or reused
-        _become_runner(req, output_fd, fds, imported_env)
-        child.main(req["argv"])  # serves, then os._exit(0)
+        if req["op"] == "script":
+            _become_script(req, [output_fd, *fds], imported_env)
+            code = _run_script(req)
+        else:
+            _become_runner(req, output_fd, fds, imported_env)
+            child.main(req["argv"])  # serves, then os._exit(0)
     except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
+        sys.stderr.flush()
+        code = 1
     finally:
         os._exit(code)
 
@@ -130,7 +176,7 @@ def serve(sock: socket.socket, imported_env: dict[str, str]) -> None:
                 if not data:
                     return  # the judge is gone
                 req = json.loads(data)
-                if req.get("op") == "fork" and fds:
+                if (req.get("op") == "fork" and fds) or (req.get("op") == "script" and len(fds) == 3):
                     try:
                         pid = _fork(sock, req, fds[0], fds[1:], imported_env)
                     except OSError as e:  # out of memory or processes
@@ -170,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     before = dict(os.environ)
     child._quiet_tensorflow()
     imported_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
+    child.sandbox.rootfs.remember_sources()  # each runner binds them into its own root
     # Everything imported so far lives as long as the zygote and its children: keep it out
     # of their garbage collections (faster, and fewer copy-on-write pages per child).
     gc.freeze()

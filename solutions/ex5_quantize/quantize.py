@@ -5,7 +5,10 @@ import tensorflow as tf
 
 
 def representative_dataset(x_sample):
-    """A generator function yielding one [float32 array of shape (1, n_features)] per sample."""
+    """Returns a zero-argument generator function yielding one [float32 array of shape (1, n_features)] per sample.
+
+    (The other accepted form yields the items here; quantize then passes a lambda.)
+    """
     samples = np.asarray(x_sample, dtype=np.float32).reshape(len(x_sample), -1)
 
     def generate():

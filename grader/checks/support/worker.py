@@ -3,9 +3,11 @@
 The judge never parses a submitted artefact in its own process: native code
 reading a crafted file (a TFLite flatbuffer, the HDF5 weights of a `.keras`
 file) can crash or hang. A helper script (`tflite_worker.py`, `keras_worker.py`,
-importing nothing from the grader) runs as `python -I <script>` in a temporary
-directory of its own, with a minimal environment, resource limits and a
-deadline on every request.
+importing nothing from the grader) runs as `python -I <script>` would, in a
+temporary directory of its own, with a minimal environment, resource limits and
+a deadline on every request. It is forked from the runners' zygote when the
+exercise is judged with one (`launch.helpers()`: TensorFlow is imported there
+already, so a helper starts in milliseconds, not seconds), and spawned otherwise.
 
 Requests and answers are one JSON document per line on stdin and stdout. A
 script may answer several requests (one `Worker` keeps it alive, so TensorFlow
@@ -27,12 +29,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.runner.launch import Process, helpers
+
 SECONDS = 60
 MEMORY_MIB = 2048  # RLIMIT_DATA; importing TensorFlow and loading a small model take about 500 MiB
 FILE_MIB = 64
 OPEN_FILES = 256
 MAX_ANSWER_BYTES = 64 << 20
 PR_SET_PDEATHSIG = 1
+RLIMITS = {"RLIMIT_DATA": MEMORY_MIB << 20, "RLIMIT_FSIZE": FILE_MIB << 20, "RLIMIT_NOFILE": OPEN_FILES,
+           "RLIMIT_CORE": 0}
 
 
 # Run in the child before the script, rather than as a preexec_fn (unsafe in the judge, which has threads):
@@ -44,8 +50,8 @@ try:
 except ImportError:
     resource = None
 if resource is not None:
-    for which, value in ((resource.RLIMIT_DATA, {MEMORY_MIB << 20}), (resource.RLIMIT_FSIZE, {FILE_MIB << 20}),
-                         (resource.RLIMIT_NOFILE, {OPEN_FILES}), (resource.RLIMIT_CORE, 0)):
+    for name, value in {RLIMITS!r}.items():
+        which = getattr(resource, name)
         hard = resource.getrlimit(which)[1]
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (value, value))
@@ -70,29 +76,45 @@ class Worker:
         self.seconds = seconds
         self._tmp = tempfile.TemporaryDirectory(prefix=f"grader-{script.stem}-")
         self.directory = Path(self._tmp.name)
-        self._process: subprocess.Popen | None = None
+        self._process: Process | None = None
+        self._stdin: int | None = None  # our ends of its stdin and stdout
+        self._stdout: int | None = None
         self._stderr = self.directory / "stderr.log"
 
     def start(self) -> None:
-        """Start the script now (it may import TensorFlow while the judge does something else)."""
+        """Start the script now (spawned, it imports TensorFlow while the judge does something else)."""
         if self._process is not None and self._process.poll() is None:
             return
+        self._kill()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TF_CPP_MIN_LOG_LEVEL": "3", "LC_ALL": "C",
                "PYTHONDONTWRITEBYTECODE": "1"}
-        with open(self._stderr, "wb") as stderr:
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", "-c", BOOT, str(self.script)], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=stderr, cwd=self.directory, env=env, start_new_session=True,
-                close_fds=True,
-            )
+        in_r, self._stdin = os.pipe()  # not inheritable: only the helper gets its ends
+        self._stdout, out_w = os.pipe()
+        try:
+            with open(self._stderr, "wb") as stderr:
+                self._process = self._fork(env, (in_r, out_w, stderr.fileno())) or subprocess.Popen(
+                    [sys.executable, "-I", "-c", BOOT, str(self.script)], stdin=in_r, stdout=out_w,
+                    stderr=stderr, cwd=self.directory, env=env, start_new_session=True, close_fds=True,
+                )
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+
+    def _fork(self, env: dict[str, str], stdio: tuple[int, int, int]) -> Process | None:
+        zygote = helpers()
+        if zygote is None:
+            return None
+        try:
+            return zygote.script(self.script, [], cwd=self.directory, env=env, stdio=stdio, rlimits=RLIMITS)
+        except OSError:
+            return None
 
     def ask(self, request: dict) -> Answer:
         """Send one request and wait for its answer, at most `seconds`."""
         self.start()
         process = self._process
         try:
-            process.stdin.write(json.dumps(request).encode() + b"\n")
-            process.stdin.flush()
+            os.write(self._stdin, json.dumps(request).encode() + b"\n")
         except OSError:
             pass  # it died already: reported below
         deadline = time.monotonic() + self.seconds
@@ -116,7 +138,7 @@ class Worker:
 
     def _read_line(self, deadline: float) -> bytes | None:
         """One line from the script's stdout, or None when it closed it, hung or flooded it."""
-        fd = self._process.stdout.fileno()
+        fd = self._stdout
         data = bytearray()
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
@@ -136,7 +158,7 @@ class Worker:
             self._kill()  # a line too many: not our protocol
         return line
 
-    def _died(self, process: subprocess.Popen) -> str:
+    def _died(self, process: Process) -> str:
         code = process.wait()
         words = _last_words(self._stderr.read_bytes() if self._stderr.exists() else b"")
         self._process = process
@@ -147,19 +169,18 @@ class Worker:
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is None:
+        pipes, self._stdin, self._stdout = (self._stdin, self._stdout), None, None
+        for fd in pipes:
+            if fd is not None:
+                os.close(fd)
+        if process is None or process.pid is None:
             return
         if process.poll() is None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
-            except (AttributeError, ProcessLookupError, PermissionError):  # no process groups on Windows
-                process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            try:
-                stream.close()
-            except OSError:
+            except (ProcessLookupError, PermissionError):
                 pass
+        process.wait()
 
     def close(self) -> None:
         self._kill()

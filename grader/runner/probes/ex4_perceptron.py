@@ -45,14 +45,26 @@ def trained(module, n_features, x, y):
     import keras
 
     model = module.build_perceptron(n_features)
+    before = _weights(model)
     start = time.perf_counter()
     history = module.train_perceptron(model, x, y)
     seconds = time.perf_counter() - start
+    after = _weights(model)
     facts = {"type": _type_name(model), "returned": _type_name(history), "seconds": seconds,
-             "is_history": isinstance(history, keras.callbacks.History), "keras": _saved(model)}
+             "is_history": isinstance(history, keras.callbacks.History), "keras": _saved(model),
+             "weights_changed": None if before is None or after is None else not (
+                 len(before) == len(after) and all(np.array_equal(a, b) for a, b in zip(before, after)))}
     if facts["is_history"]:
-        facts["epochs"] = len(history.epoch)
+        facts["epochs"] = len(getattr(history, "epoch", None) or [])  # a History fit never filled has none
+        facts["history_of_model"] = getattr(history, "model", None) is model
     return facts
+
+
+def _weights(model):
+    """A copy of the model's weights, or None when it is not a Keras model."""
+    import keras
+
+    return [np.array(w) for w in model.get_weights()] if isinstance(model, keras.Model) else None
 
 
 def classes(module, kernel, bias, x):

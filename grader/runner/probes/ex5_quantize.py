@@ -4,6 +4,7 @@ They report facts as plain data; the judge decides.
 """
 
 import contextlib
+import inspect
 import itertools
 import os
 import re
@@ -69,12 +70,18 @@ def _describe(value):
 
 
 def representative_items(module, x_sample, limit):
-    """Call representative_dataset(x_sample) and describe up to `limit` items of what it yields."""
+    """Call representative_dataset(x_sample) and describe up to `limit` items of what it yields.
+
+    Both forms of the contract: a generator function (the call gives the generator) or a
+    function returning a zero-argument generator function (the call gives that function).
+    """
     dataset = module.representative_dataset(x_sample)
-    facts = {"returned": _type_name(dataset), "callable": callable(dataset)}
+    facts = {"returned": _type_name(dataset), "callable": callable(dataset),
+             "generator": inspect.isgenerator(dataset)}
     if callable(dataset):
-        items = list(itertools.islice(dataset(), limit))
-        facts["items"] = [_describe(item) for item in items]
+        facts["items"] = [_describe(item) for item in itertools.islice(dataset(), limit)]
+    elif facts["generator"]:
+        facts["items"] = [_describe(item) for item in itertools.islice(dataset, limit)]
     return facts
 
 

@@ -2,6 +2,6 @@ import tensorflow as tf
 
 
 def loss(predicted_y, target_y):
-    predicted_y = tf.convert_to_tensor(predicted_y, dtype=tf.float32)
-    target_y = tf.convert_to_tensor(target_y, dtype=tf.float32)
+    predicted_y = tf.reshape(tf.convert_to_tensor(predicted_y, dtype=tf.float32), [-1])
+    target_y = tf.reshape(tf.convert_to_tensor(target_y, dtype=tf.float32), [-1])
     return tf.reduce_mean(tf.math.squared_difference(predicted_y, target_y))

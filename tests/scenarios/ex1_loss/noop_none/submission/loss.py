@@ -1,0 +1,2 @@
+def loss(predicted_y, target_y):
+    return None
