@@ -194,6 +194,9 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     ignored, misused = _misused_weights(student, layer_1, layer_2, x, got)
     idea = ("Each neuron of layer 1 is kernel_1[0][j] * x + bias_1[j]; the output weights neuron j by "
             "kernel_2[j][0] and adds bias_2[0].")
+    if len(ignored) == len(WEIGHT_NAMES):
+        raise Mistake("weights_ignored", f"Your two_layer_output gives the same output whatever the weights: compute "
+                      f"it from layer_1_weights and layer_2_weights. {idea} {expected}")
     if ignored and not misused:
         raise Mistake("weight_ignored", f"Your output does not change when {' or '.join(ignored)} changes: every "
                       f"weight and bias of the network counts. {idea} {expected}")
