@@ -126,7 +126,9 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
         f"build_perceptron({n_features}) should have exactly one layer, a Dense layer; yours has: {names}."
     )
     dense = layers[0]
-    assert dense.units == 1, f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units."
+    if dense.units != 1:
+        raise Mistake("wrong_units", f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units, "
+                      "one output each: a 0/1 classifier needs a single probability.")
     activation = dense.activation
     if activation == "linear":
         raise Mistake(
@@ -140,10 +142,9 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
             "Your Dense layer uses softmax: over a single unit softmax is always exactly 1, whatever the input, so "
             "every sample is labelled 1. One unit giving a probability is a sigmoid: activation='sigmoid'.",
         )
-    assert activation == "sigmoid", (
-        f"The neuron should squash its output into a probability with activation='sigmoid'; yours uses "
-        f"{activation!r}."
-    )
+    if activation != "sigmoid":
+        raise Mistake("wrong_activation", f"The neuron should squash its output into a probability between 0 and 1 "
+                      f"with activation='sigmoid'; yours uses {activation!r}, whose output is not a probability.")
     inputs = model.input_shape
     assert inputs == (None, n_features), (
         f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
@@ -170,6 +171,8 @@ MSE = {"mse", "mean_squared_error", "MeanSquaredError", "MSE"}
 def check_compiled(student, reference_cache):
     """build_perceptron compiles the model with an optimizer and binary cross-entropy."""
     facts = _built(student, 3)
+    if facts["type"] == "NoneType":
+        raise Mistake("returned_none", "build_perceptron(3) returned None: build the model, compile it and `return` it.")
     assert facts["keras"] is not None, f"build_perceptron(3) should return a Keras model; yours returned a {facts['type']}."
     _judge_compiled(facts["keras"])
 
@@ -180,9 +183,9 @@ def _judge_compiled(keras_bytes: bytes) -> None:
         compiled = read_config(keras_bytes).get("compile_config")
     except UnsafeModel as e:
         raise AssertionError(str(e)) from None
-    assert type(compiled) is dict and compiled, (
-        "build_perceptron should return a compiled model: call model.compile(optimizer=..., loss=...)."
-    )
+    if not (type(compiled) is dict and compiled):
+        raise Mistake("not_compiled", "build_perceptron returned a model that was never compiled: call "
+                      "model.compile(optimizer=..., loss=...) before returning it, so it knows how to learn.")
     assert compiled.get("optimizer"), "Your model was compiled without an optimizer: pass optimizer='adam' (or another)."
     loss = compiled.get("loss")
     name = _loss_name(loss)
@@ -192,9 +195,9 @@ def _judge_compiled(keras_bytes: bytes) -> None:
             "Your model is compiled with mean squared error. For a 0/1 classifier with a sigmoid output the loss "
             "is binary cross-entropy: loss='binary_crossentropy'.",
         )
-    assert name in BCE, (
-        f"The loss should be binary cross-entropy (loss='binary_crossentropy'); yours is {json.dumps(loss)[:120]}."
-    )
+    if name not in BCE:
+        raise Mistake("wrong_loss", f"The loss should be binary cross-entropy (loss='binary_crossentropy'), the loss "
+                      f"for 0/1 labels and a sigmoid probability; yours is {json.dumps(loss)[:120]}.")
     if type(loss) is dict and type(loss.get("config")) is dict and loss["config"].get("from_logits"):
         raise AssertionError(
             "Your loss has from_logits=True, but your model already applies the sigmoid: the loss would apply it "
@@ -277,9 +280,11 @@ def check_predict_classes(student, rng):
     z = x.astype(np.float64) @ k + float(bias[0])
     expected = (z > 0).astype(np.int64)
     got = student.probe("classes", kernel, bias, x, what="predict_classes()", needs=["predict_classes"])
-    assert got.dtype != "bool", (
-        "predict_classes returned booleans (True/False); labels are the integers 0 and 1: convert with .astype(int)."
-    )
+    if got.kind == "none":
+        raise Mistake("returned_none", "predict_classes returned None: compute the labels and `return` them.")
+    if got.dtype == "bool":
+        raise Mistake("booleans_not_labels", "predict_classes returned booleans (True/False); labels are the integers "
+                      "0 and 1: convert with .astype(int).")
     values = got.as_array("predict_classes()")
     if values.dtype.kind == "f" and np.any((values > 0) & (values < 1)):
         raise Mistake(
@@ -308,6 +313,14 @@ def check_predict_classes(student, rng):
         "of 0.5: compute the labels from model.predict(x)."
     )
     wrong = np.flatnonzero(values != expected)
+    if wrong.size == n:
+        raise Mistake("labels_inverted", "Every label of your predict_classes is the opposite of the right one: "
+                      "label 1 goes to a probability above 0.5, label 0 to one below.")
+    order = np.argsort(z)
+    if wrong.size and np.all(np.diff(values[order]) >= 0):
+        raise Mistake("wrong_threshold", f"{wrong.size} of {n} labels are wrong: your labels grow with the "
+                      "probability, but they switch from 0 to 1 at another threshold than 0.5. A sigmoid output is "
+                      "a probability: label 1 exactly when it is above 0.5.")
     assert wrong.size == 0, (
         f"{wrong.size} of {n} labels are wrong, all close to the decision boundary (probabilities near 0.5): "
         f"label 1 exactly when the probability is above 0.5."
