@@ -83,7 +83,7 @@ def _call(student, *args) -> Returned:
     try:
         return student.call("loss", *args)
     except StudentRaised as e:
-        if "expected to be a" in e.message or "must have the same dtype" in e.message:
+        if any(s in e.message for s in ("expected to be a", "must have the same dtype", "Tensor conversion requested dtype")):
             raise Mistake("mixed_dtypes", f"Your loss() raised {e.exc_type}: {e.message}. TensorFlow does not mix "
                           "dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
                           "tf.cast(..., tf.float32).") from None
