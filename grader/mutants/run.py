@@ -55,13 +55,13 @@ def _exercise(grader: api.Grader, ex: catalog.Exercise, size: int | None, seed: 
         chosen = [m for m in chosen if m.source not in broken]
         log(f"{ex.slug}: grading {len(chosen)} of {len(everything)} mutants ({stillborn} stillborn not graded)")
         for i, mutant in enumerate(chosen, 1):
-            _classify(row, ex, mutant, _grade(grader, ex, mutant.code, mutant.id, scratch))
-            if i % 20 == 0:
-                log(f"{ex.slug}: {i}/{len(chosen)}")
+            outcome = _classify(row, ex, mutant, _grade(grader, ex, mutant.code, mutant.id, scratch))
+            log(f"{ex.slug} {i}/{len(chosen)} {outcome}: {mutant.id}")
     return row
 
 
-def _classify(row: dict, ex: catalog.Exercise, mutant: Mutant, result) -> None:
+def _classify(row: dict, ex: catalog.Exercise, mutant: Mutant, result) -> str:
+    """Count the mutant in `row`; return its outcome in a word or two."""
     row["mutants"] += 1
     reason = equivalence(ex, mutant.id)
     if result.score < result.max_score:
@@ -69,18 +69,22 @@ def _classify(row: dict, ex: catalog.Exercise, mutant: Mutant, result) -> None:
         mistakes = sorted({c.mistake for c in result.checks if c.status != "passed" and c.mistake})
         if mistakes:
             row["named"] += 1
+            outcome = f"killed, named {', '.join(mistakes)}"
         else:
+            outcome = "killed, not named"
             failed = [c for c in result.checks if c.status != "passed"]
             first = failed[0].message if failed else result.message
             row["unnamed"].append({"id": mutant.id, "description": mutant.description,
                                    "status": result.status, "message": (first or "")[:300]})
         if reason is not None:
             row["listed_equivalent_but_killed"].append(mutant.id)
-    elif reason is not None:
+        return outcome
+    if reason is not None:
         row["equivalent"] += 1
-    else:
-        row["survived"] += 1
-        row["survivors"].append({"id": mutant.id, "description": mutant.description})
+        return "equivalent"
+    row["survived"] += 1
+    row["survivors"].append({"id": mutant.id, "description": mutant.description})
+    return "SURVIVED"
 
 
 def meets_targets(row: dict) -> bool:
