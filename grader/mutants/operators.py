@@ -32,8 +32,10 @@ def _name(x: object) -> str:
 
 def _text(node) -> bool:
     """A string expression (a literal, an f-string, or a sum with one): `-` on it can only raise."""
-    return any(isinstance(n, ast.JoinedStr) or (isinstance(n, ast.Constant) and isinstance(n.value, str))
-               for n in (node.left, node.right))
+    def text(n) -> bool:
+        return (isinstance(n, ast.JoinedStr) or (isinstance(n, ast.Constant) and isinstance(n.value, str))
+                or (isinstance(n, ast.BinOp) and (text(n.left) or text(n.right))))
+    return text(node.left) or text(node.right)
 
 
 def arith(node):
@@ -41,7 +43,7 @@ def arith(node):
     if isinstance(node, ast.BinOp) and type(node.op) in ARITH and not _text(node):
         new = ARITH[type(node.op)]
         return [(f"{_name(node.op)}>{new.__name__}", lambda n, new=new: ast.BinOp(n.left, new(), n.right))]
-    if isinstance(node, ast.AugAssign) and type(node.op) in ARITH:
+    if isinstance(node, ast.AugAssign) and type(node.op) in ARITH and not _text(ast.BinOp(node.target, node.op, node.value)):
         new = ARITH[type(node.op)]
         return [(f"{_name(node.op)}=>{new.__name__}=", lambda n, new=new: ast.AugAssign(n.target, new(), n.value)),
                 (f"{_name(node.op)}=>=", lambda n: ast.Assign([n.target], n.value, lineno=n.lineno))]
