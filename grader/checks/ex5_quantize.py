@@ -531,7 +531,8 @@ def check_c_array(student, exercise, reference_cache):
         size = facts.sizeof if facts.sizeof is not None else n
         name, why = (("bytes_missing", "some of the model's bytes are missing") if size < n else
                      ("bytes_extra", "it holds more bytes than the model") if size > n else
-                     ("bytes_out_of_order", "the bytes are not in the model's order"))
+                     ("bytes_out_of_order", "the bytes are not in the model's order")
+                     if sorted(facts.data) == sorted(model) else ("wrong_bytes", "they are not the model's bytes"))
         raise Mistake(
             name,
             f"The array `{C_VAR}` should hold the model's bytes in order{held}: {why}; byte {first} is "
