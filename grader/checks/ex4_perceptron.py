@@ -122,9 +122,9 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
     """Pass, or fail naming what is wrong with one model's layers."""
     layers = model.layers
     names = ", ".join(layer.class_name for layer in layers) or "none"
-    assert len(layers) == 1 and layers[0].class_name == "Dense", (
-        f"build_perceptron({n_features}) should have exactly one layer, a Dense layer; yours has: {names}."
-    )
+    if not (len(layers) == 1 and layers[0].class_name == "Dense"):
+        raise Mistake("wrong_layers", f"build_perceptron({n_features}) should have exactly one layer, a Dense layer "
+                      f"(a perceptron is one neuron); yours has: {names}.")
     dense = layers[0]
     if dense.units != 1:
         raise Mistake("wrong_units", f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units, "
@@ -299,19 +299,21 @@ def check_predict_classes(student, rng):
             "predict_classes labelled every sample 1. A sigmoid output is always above 0, so comparing it with 0 "
             "says 1 every time: the threshold for a probability is 0.5.",
         )
-    assert values.ndim == 1 and values.shape[0] == n, (
-        f"predict_classes should return a 1-D array with one label per sample, shape ({n},); yours has shape "
-        f"{values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or .ravel()."
-    )
+    if not (values.ndim == 1 and values.shape[0] == n):
+        raise Mistake("labels_shape", f"predict_classes should return a 1-D array with one label per sample, shape "
+                      f"({n},); yours has shape {values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or "
+                      ".ravel().")
     assert got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu", (
         f"predict_classes should return a NumPy array of integers; yours is {got.describe()}. "
         "Convert with .astype(int)."
     )
-    assert set(np.unique(values)) <= {0, 1}, f"Labels should be 0 or 1; yours include {sorted(set(np.unique(values)))[:5]}."
-    assert not (np.all(values == values.flat[0]) and np.any(expected != values.flat[0])), (
-        f"predict_classes labelled every sample {values.flat[0]}, but the model's probabilities are on both sides "
-        "of 0.5: compute the labels from model.predict(x)."
-    )
+    if not set(np.unique(values)) <= {0, 1}:
+        raise Mistake("labels_not_binary", f"Labels should be 0 or 1; yours include "
+                      f"{[int(v) for v in sorted(set(np.unique(values)))[:5]]}.")
+    if np.all(values == values.flat[0]) and np.any(expected != values.flat[0]):
+        raise Mistake("constant_labels", f"predict_classes labelled every sample {values.flat[0]}, but the model's "
+                      "probabilities are on both sides of 0.5: compute the labels from model.predict(x), 1 where the "
+                      "probability is above 0.5.")
     wrong = np.flatnonzero(values != expected)
     if wrong.size == n:
         raise Mistake("labels_inverted", "Every label of your predict_classes is the opposite of the right one: "
