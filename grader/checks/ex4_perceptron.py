@@ -146,11 +146,13 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
         raise Mistake("wrong_activation", f"The neuron should squash its output into a probability between 0 and 1 "
                       f"with activation='sigmoid'; yours uses {activation!r}, whose output is not a probability.")
     inputs = model.input_shape
-    assert inputs == (None, n_features), (
-        f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
-        + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
-           if inputs is None else f"yours takes {inputs}.")
-    )
+    if inputs != (None, n_features):
+        raise Mistake(
+            "wrong_input_shape",
+            f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
+            + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
+               if inputs is None else f"yours takes {inputs}."),
+        )
 
 
 def _loss_name(loss) -> str | None:
@@ -303,10 +305,9 @@ def check_predict_classes(student, rng):
         raise Mistake("labels_shape", f"predict_classes should return a 1-D array with one label per sample, shape "
                       f"({n},); yours has shape {values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or "
                       ".ravel().")
-    assert got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu", (
-        f"predict_classes should return a NumPy array of integers; yours is {got.describe()}. "
-        "Convert with .astype(int)."
-    )
+    if not (got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu"):
+        raise Mistake("labels_not_int_array", f"predict_classes should return a NumPy array of integers; yours is "
+                      f"{got.describe()}. Convert with np.array(...) and .astype(int).")
     if not set(np.unique(values)) <= {0, 1}:
         raise Mistake("labels_not_binary", f"Labels should be 0 or 1; yours include "
                       f"{[int(v) for v in sorted(set(np.unique(values)))[:5]]}.")
