@@ -43,13 +43,13 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
     from grader.judge.plugin import Seeds
 
     course = catalog.course()
-    secret = os.environ.get(course.secret_seed_env)
-    if secret is not None:
-        try:
-            secret_value = int(secret)
-        except ValueError:
-            raise GradingError(f"{course.secret_seed_env} must be an integer, got {secret!r}") from None
-    return Seeds(seed=course.seed if seed is None else seed, secret=secret_value if secret is not None else None)
+    if seed is not None and seed < 0:  # NumPy's SeedSequence takes non-negative integers only
+        raise GradingError(f"the seed must be a non-negative integer, got {seed}")
+    try:
+        secret = catalog.secret_seed()
+    except catalog.CatalogError as e:
+        raise GradingError(str(e)) from None
+    return Seeds(seed=course.seed if seed is None else seed, secret=secret)
 
 
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
@@ -148,7 +148,7 @@ class Grader:
                 if ex.id not in sessions:
                     unreadable = from_notebooks.unreadable.get(ex.slug)
                     results.append(error_result(ex, unreadable) if unreadable else
-                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex)))
+                                   missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
                     continue
                 result, errors, ex_notes = judge_exercise(ex, sessions[ex.id], seeds)
                 results.append(result)

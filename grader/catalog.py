@@ -6,6 +6,7 @@ tolerances). A typo in a key fails at load with the file and the key named.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -141,6 +142,18 @@ def exercises() -> tuple[Exercise, ...]:
     if len(set(ids)) != len(ids):
         raise CatalogError(f"{exercises_dir()}: two exercises share an id: {ids}")
     return tuple(found)  # type: ignore[arg-type]
+
+
+def secret_seed() -> int | None:
+    """The instructor's secret seed from the environment, if set; CatalogError if it is not a non-negative integer."""
+    env = course().secret_seed_env
+    value = os.environ.get(env)
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise CatalogError(f"{env} must be a non-negative integer, got {value!r}: "
+                           "set it to a number only you know, or unset it")
+    return int(value)
 
 
 def exercise(ref: int | str) -> Exercise:

@@ -131,13 +131,17 @@ def build_bundle(
         config["secret_seed"] = secret
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w") as zf:
-        _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
-        _add(zf, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
-        for path in _bundled_files(root):
-            _add(zf, path.relative_to(root).as_posix(), path.read_bytes())
-    os.replace(tmp, out)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
+            _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
+            _add(zf, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
+            for path in _bundled_files(root):
+                _add(zf, path.relative_to(root).as_posix(), path.read_bytes())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 

@@ -15,11 +15,29 @@ def _path() -> Path:
 
 
 def load() -> dict:
+    """The state; a file that is unreadable, or whose entries have the wrong shape, counts as none of them."""
     try:
         data = json.loads(_path().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    hints, results = data.get("hints"), data.get("results")
+    return {
+        **data,
+        "hints": {k: v for k, v in hints.items() if _is_count(v)} if isinstance(hints, dict) else {},
+        "results": {k: v for k, v in results.items() if _is_result(v)} if isinstance(results, dict) else {},
+    }
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_result(value: object) -> bool:
+    return (isinstance(value, dict)
+            and all(isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool) for k in ("score", "max_score"))
+            and all(isinstance(value.get(k), str) for k in ("status", "when")))  # fmt: skip
 
 
 def save(state: dict) -> None:
@@ -36,12 +54,12 @@ def save(state: dict) -> None:
 
 
 def hints_seen(state: dict, slug: str) -> int:
-    return int(state.get("hints", {}).get(slug, 0))
+    return state.get("hints", {}).get(slug, 0)
 
 
 def record_hint(state: dict, slug: str, level: int) -> None:
     hints = state.setdefault("hints", {})
-    hints[slug] = max(int(hints.get(slug, 0)), level)
+    hints[slug] = max(hints.get(slug, 0), level)
 
 
 def record_result(state: dict, slug: str, score: float, max_score: float, status: str, when: str) -> None:

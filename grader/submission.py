@@ -39,8 +39,15 @@ def locate(directory: Path, ex: Exercise) -> Path | None:
     return None
 
 
-def looked_for(ex: Exercise) -> str:
-    return f"{ex.slug}/{ex.file} or {ex.file}"
+def looked_for(ex: Exercise, directory: Path | None = None) -> str:
+    """Where the file was looked for; names a symbolic link found there, since `locate` skips those."""
+    where = f"{ex.slug}/{ex.file} or {ex.file}"
+    if directory is not None:
+        links = [c for c in (f"{ex.slug}/{ex.file}", ex.file, ex.slug) if (directory / c).is_symlink()]
+        if links:
+            where += (f"; {links[0]} is a symbolic link, which the grader does not follow: "
+                      "put the file itself in the submission")
+    return where
 
 
 def _root(directory: Path) -> Path:
@@ -67,7 +74,7 @@ def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.A
         try:
             return _notebooks(_root(archive.extract(path, scratch / "submission", limits)), scratch)
         except archive.ArchiveError as e:
-            raise SubmissionError(str(e)) from None
+            raise SubmissionError(f"{path.name}: {e}") from None
     if path.is_file() and path.suffix.lower() == ".ipynb":
         return _notebooks(path, scratch)
     if path.is_file():

@@ -111,6 +111,24 @@ def test_a_missing_directory_is_a_usage_error(tmp_path):
     assert code == 2 and "not a directory" in err
 
 
+def test_a_relative_batch_directory_is_found_by_the_workers(tmp_path, monkeypatch):
+    _sub(tmp_path / "s", "alice", "# score: 10\n")
+    monkeypatch.chdir(tmp_path)
+    code, err = _run(Path("s"), Path("out.jsonl"), jobs=1)
+    assert code == 0, err
+    assert [r.score for r in _read(tmp_path / "out.jsonl")] == [10.0]
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_grading(tmp_path):
+    _sub(tmp_path / "s", "alice", "# score: 10\n")
+    (tmp_path / "a-file").write_text("")
+    for out, fmt, expected in [(tmp_path / "s", "jsonl", 2), (tmp_path / "a-file", "gradescope", 2),
+                               (tmp_path / "a-file" / "out.csv", "csv", 3)]:  # fmt: skip
+        code, err = _run(tmp_path / "s", out, fmt=fmt, state=tmp_path / "state")
+        assert code == expected and "grading" not in err, (out, fmt, err)
+    assert not list((tmp_path / "state").glob("**/*.json"))
+
+
 def test_batch_grades_everything_and_broken_submissions_become_error_reports(subs, tmp_path):
     out = tmp_path / "out.jsonl"
     code, err = _run(subs, out)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -195,6 +196,10 @@ def run_batch(
     except (BatchError, catalog.CatalogError, GradingError) as e:
         print(f"grade batch: {e}", file=stream)
         return 2
+    problem = _output_problem(out, fmt)
+    if problem is not None:
+        print(f"grade batch: {problem[1]}", file=stream)
+        return problem[0]
     try:
         store = Store(state).open()
     except StoreBusy as e:
@@ -207,6 +212,24 @@ def run_batch(
         return _grade_into(store, entries, out, fmt, visibility, feedback, stream,
                            JobSettings(chosen, seed, timeout_s or job_timeout(chosen), grade_fn),
                            jobs or os.cpu_count() or 1)  # fmt: skip
+
+
+def _output_problem(out: Path, fmt: str) -> tuple[int, str] | None:
+    """Why `out` could not be written (exit code, message), found before an hour of grading rather than after."""
+    if fmt == "gradescope":
+        if out.exists() and not out.is_dir():
+            return 2, f"--out {out} is a file; with --format gradescope it is the directory the <id>.json files go to"
+        directory = out
+    else:
+        if out.is_dir():
+            return 2, f"--out {out} is a directory; give the file to write, e.g. {out / ('grades.' + fmt)}"
+        directory = out.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError as e:
+        return 3, f"cannot write in {directory}: {e.strerror}"
+    return None
 
 
 def _grade_into(store: Store, entries: list[Entry], out: Path, fmt: str, visibility: formats.Visibility,
@@ -230,7 +253,8 @@ def _grade_into(store: Store, entries: list[Entry], out: Path, fmt: str, visibil
     try:
         write_output(result.reports, out, fmt, visibility, feedback)
     except OSError as e:
-        print(f"grade batch: cannot write {out}: {e.strerror}", file=stream)
+        print(f"grade batch: cannot write {out}: {e.strerror}; the reports are kept: run again with another --out "
+              f"and --state {store.directory} to write them without grading again", file=stream)
         return 3
     print(summary(result.reports), file=stream)
     if any(store.logs.iterdir()):

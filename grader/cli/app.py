@@ -26,7 +26,7 @@ EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
 SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory, .zip or notebook (.ipynb) with the student files; default: exercises/ of the working copy.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON report on stdout; messages go to stderr.")]
-SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Seed for the hidden inputs (default: the course's).")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed for the hidden inputs (default: the course's).")]
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
@@ -161,7 +161,7 @@ def list_(
     for ex in _catalog_or_exit():
         last = results.get(ex.slug)
         shown = (f"{last['score']:g}/{last['max_score']:g} {last['status'].replace('_', ' ')} ({last['when']})"
-                 if isinstance(last, dict) and {"score", "max_score", "status", "when"} <= last.keys() else "not graded yet")
+                 if last else "not graded yet")
         limit = f"{ex.limits.exercise_seconds:g} s"
         typer.echo(f"{ex.id:<3}{ex.title[:42]:<44}{ex.max_score:>7g}{limit:>12}   {shown}")
 

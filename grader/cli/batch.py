@@ -21,9 +21,9 @@ def parse_exercises(value: str) -> list[int] | None:
     try:
         chosen = [catalog.exercise(part.strip()).id for part in value.split(",") if part.strip()]
     except catalog.CatalogError as e:
-        raise typer.BadParameter(str(e)) from None
+        raise typer.BadParameter(str(e), param_hint="--exercise") from None
     if not chosen:
-        raise typer.BadParameter("give an exercise number, a comma-separated list, or 'all'")
+        raise typer.BadParameter("give an exercise number, a comma-separated list, or 'all'", param_hint="--exercise")
     return chosen
 
 
@@ -33,7 +33,7 @@ def batch(
     exercise: Annotated[str, typer.Option("--exercise", help="exercise number, comma-separated numbers, or 'all'")] = "all",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="submissions graded in parallel [default: number of cores]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | gradescope | junit")] = "jsonl",
-    seed: Annotated[int | None, typer.Option("--seed", help="seed for the hidden inputs [default: the course's]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="seed for the hidden inputs [default: the course's]")] = None,
     state: Annotated[Path | None, typer.Option("--state", help="where finished reports are kept for resuming [default: .<out>.grader-state beside --out]")] = None,
     timeout: Annotated[float | None, typer.Option("--timeout", min=1, help="stop grading one submission after this many seconds [default: from the exercises' limits]")] = None,
     visibility: Annotated[str, typer.Option("--visibility", help="gradescope: visible | hidden | after_due_date | after_published")] = "visible",
@@ -55,19 +55,28 @@ def batch(
 def gradescope_bundle(
     out: Annotated[Path, typer.Option("--out", help="the autograder zip to write")] = Path("autograder.zip"),
     exercise: Annotated[str, typer.Option("--exercise", help="the exercises this Gradescope assignment grades")] = "all",
-    seed: Annotated[int | None, typer.Option("--seed", help="seed for the hidden inputs [default: the course's]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="seed for the hidden inputs [default: the course's]")] = None,
     visibility: Annotated[str, typer.Option("--visibility", help="visible | hidden | after_due_date | after_published")] = "visible",
     feedback: Annotated[str, typer.Option("--feedback", help="full | hint | none")] = "full",
 ) -> None:
     """Write a Gradescope autograder (setup.sh, run_autograder and the grader) as a zip to upload."""
+    from grader.api import GradingError, resolve_seeds
     from grader.gradescope import BundleError, build_bundle
 
     _check_gradescope_words(visibility, feedback)
+    try:
+        resolve_seeds(seed)  # the bundle carries the secret seed: a bad one would fail every student's run
+    except GradingError as e:
+        typer.echo(f"grade gradescope-bundle: {e}", err=True)
+        raise typer.Exit(2) from None
     try:
         path = build_bundle(out, parse_exercises(exercise), seed, visibility, feedback)  # type: ignore[arg-type]
     except BundleError as e:
         typer.echo(f"grade gradescope-bundle: {e}", err=True)
         raise typer.Exit(1) from None
+    except OSError as e:
+        typer.echo(f"grade gradescope-bundle: cannot write {out}: {e.strerror}", err=True)
+        raise typer.Exit(3) from None
     typer.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu 22.04 or later base image)", err=True)
 
 

@@ -47,6 +47,12 @@ def serve(
 
         if (problem := broker_problem(broker)) is not None:
             raise _fail(problem)
+    from grader import catalog
+
+    try:
+        catalog.secret_seed()  # a bad one would fail every submission, after it was accepted
+    except catalog.CatalogError as e:
+        raise _fail(str(e)) from None
     try:
         delays = parse_delays(callback_delays)
     except ValueError as e:
@@ -64,10 +70,13 @@ def serve(
         raise _fail(f"cannot serve: {e}", 3) from None
 
 
-def _store(data: Path):
+def _store(data: Path, create: bool = False):
     from grader.service.server import private_dir
     from grader.service.store import Store
 
+    if not create and not (data / "service.db").is_file():
+        raise _fail(f"no service database in {data}: pass the --data of your `grade serve`, "
+                    "or create a key first with `grade keys create NAME`")
     try:
         private_dir(data)
         return Store(data / "service.db")
@@ -86,7 +95,7 @@ def keys_create(
     from grader.service import keys
 
     try:
-        new = keys.create(_store(data), name, rate_limit)
+        new = keys.create(_store(data, create=True), name, rate_limit)
     except keys.KeyError_ as e:
         raise _fail(str(e)) from None
     if json_out:

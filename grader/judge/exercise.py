@@ -46,6 +46,13 @@ def needs_tensorflow(ex: Exercise) -> bool:
 
 @cache
 def _imports_tensorflow(path: Path) -> bool:
+    return _scan_imports(path, set())
+
+
+def _scan_imports(path: Path, seen: set[Path]) -> bool:
+    if path in seen:  # modules may import each other (runner/client.py and runner/watchdog.py do)
+        return False
+    seen.add(path)
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
@@ -60,7 +67,7 @@ def _imports_tensorflow(path: Path) -> bool:
             if name.startswith("grader."):
                 module = root.joinpath(*name.split("."))
                 for candidate in (module.with_suffix(".py"), module / "__init__.py"):
-                    if candidate.is_file() and _imports_tensorflow(candidate):
+                    if candidate.is_file() and _scan_imports(candidate, seen):
                         return True
     return False
 

@@ -101,7 +101,8 @@ class Worker:
         """The worker's report for `job`; WorkerTimeout or WorkerLost (then the worker must be killed)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._log_from = self._log_size()
-        request = {"id": job.id, "submission": str(job.path),
+        # The worker runs in the repository's root, not in our working directory.
+        request = {"id": job.id, "submission": str(Path(job.path).absolute()),
                    "exercises": list(job.exercises) if job.exercises is not None else None, "seed": job.seed}  # fmt: skip
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())

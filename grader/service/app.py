@@ -40,7 +40,7 @@ def caller(request: Request) -> keys.Caller:
     who = keys.authenticate(store, presented.strip()) if scheme.lower() == "bearer" else None
     if who is None:
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <key>' with a key from `grade keys create`"
-                       if not header else "this key is unknown or revoked", {"WWW-Authenticate": "Bearer"})
+                       if scheme.lower() != "bearer" else "this key is unknown or revoked", {"WWW-Authenticate": "Bearer"})
     request.state.key = who.name
     return who
 

@@ -43,6 +43,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # not UTF-8, or nested too deep
+            return response(400, "malformed_json", "the body is not valid JSON (it must be UTF-8, and not nested too deeply)")
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is nothing at {request.url.path}; the API is under /v1 (see /docs)"
         elif exc.status_code == 405:
@@ -54,8 +56,13 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return response(400, "malformed_json", "the body is not valid JSON")
-        if any(e.get("type") == "model_attributes_type" or (e.get("loc") == ("body",) and e.get("type") == "dict_type")
-               for e in errors):
+        whole_body = [e for e in errors if tuple(e.get("loc", ())) == ("body",)]
+        if whole_body or any(e.get("type") == "model_attributes_type" for e in errors):
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/json" and not kind.endswith("+json"):
+                return response(400, "malformed_body", "send the body as JSON, with 'Content-Type: application/json'")
+            if any(e.get("type") == "missing" for e in whole_body):
+                return response(400, "malformed_body", "the body is empty; send a JSON object")
             return response(400, "malformed_body", "the body must be a JSON object")
         shown = "; ".join(f"{_where(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in errors[:5])
         return response(422, "invalid", shown)

@@ -17,7 +17,7 @@ import io
 import json
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from grader import archive, catalog
 from grader.service.errors import ApiError
@@ -31,8 +31,9 @@ class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     files: dict[str, str] | None = Field(None, description="student files by path, e.g. {\"loss.py\": \"...\"}")
     archive: str | None = Field(None, description="base64 of a .zip (or an .ipynb) of the submission")
-    exercises: list[int] | None = Field(None, description="exercise numbers to grade; default: all")
-    seed: int | None = Field(None, description="seed for the hidden inputs; default: the course's")
+    # Strict: `true` or "1" is not an exercise number, "12" not a seed.
+    exercises: list[StrictInt] | None = Field(None, description="exercise numbers to grade; default: all")
+    seed: StrictInt | None = Field(None, description="seed for the hidden inputs; default: the course's")
     external_id: str | None = Field(None, min_length=1, max_length=200,
                                     description="your id for it: the same key and external_id give the same submission")
     callback_url: str | None = Field(None, max_length=2000, description="an http(s) URL the finished object is POSTed to")
@@ -47,10 +48,16 @@ def check_fields(body: SubmissionIn, metadata_bytes: int) -> list[int] | None:
     """The exercises to grade (None: all); ApiError 422 for what cannot be graded."""
     if (body.files is None) == (body.archive is None):
         raise _invalid("invalid", "give exactly one of 'files' and 'archive'")
+    for name in ("files", "archive", "external_id", "callback_url", "metadata"):
+        try:  # Python's JSON reader takes NaN and lone surrogates; storing or answering them would fail later
+            json.dumps(getattr(body, name), ensure_ascii=False, allow_nan=False).encode()
+        except ValueError:
+            raise _invalid("invalid", f"'{name}' holds NaN, Infinity or a lone surrogate (\\ud800-\\udfff): "
+                           "send standard JSON with valid Unicode text") from None
     if body.metadata is not None and len(json.dumps(body.metadata).encode()) > metadata_bytes:
         raise _invalid("metadata_too_large", f"'metadata' is larger than {metadata_bytes} bytes as JSON")
-    if body.seed is not None and not -(2**63) <= body.seed < 2**63:
-        raise _invalid("invalid", "'seed' must fit in 64 bits")
+    if body.seed is not None and not 0 <= body.seed < 2**63:
+        raise _invalid("invalid", "'seed' must be a non-negative integer that fits in 63 bits")
     if body.exercises is None:
         return None
     if not body.exercises:

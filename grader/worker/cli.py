@@ -30,7 +30,13 @@ def worker(
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery's log level")] = "INFO",
 ) -> None:
     """Grade submissions sent through the broker by `grade serve --broker` (needs only the broker, never the database)."""
+    from grader import catalog
+
     problem = broker_problem(broker)
+    try:
+        catalog.secret_seed()  # a bad one would fail every job this worker takes
+    except catalog.CatalogError as e:
+        problem = problem or str(e)
     if problem is not None:
         typer.echo(f"grade: {problem}", err=True)
         raise typer.Exit(2)

@@ -48,7 +48,14 @@ def candidates():
     for top, depth in (("/", 3), ("/tmp", 12), (os.path.expanduser("~"), 8), ("/root", 8), ("/home", 8),
                        ("/work", 8), ("/srv", 8), ("/opt", 8), ("/mnt", 8), ("/var/tmp", 8)):
         found.update(_walk(top, depth))
-    return sorted(p for p in found if os.path.realpath(p) != SELF and _solved(p))
+    return sorted(p for p in found if _real(p) != SELF and _solved(p))
+
+
+def _real(path):
+    try:
+        return os.path.realpath(path)
+    except OSError:  # a process's /proc entry that ended meanwhile
+        return None
 
 
 def _solved(path):

@@ -225,7 +225,7 @@ def test_a_killed_worker_is_replaced_and_its_job_retried(server: Server):
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         sub = c.get(f"/v1/submissions/{sid}?wait=120").json()
-        assert sub["status"] == "done" and sub["score"] == 10.0 and sub["attempts"] == 2
+        assert sub["status"] == "done" and sub["score"] == 10.0 and sub["attempts"] == 2, sub
         assert sorted(server.workers()) != sorted(workers)
 
 
