@@ -43,6 +43,13 @@ class Part(_Strict):
     hint: str = Field(description="the idea to revisit when this check fails")
 
 
+class EquivalentMutant(_Strict):
+    """A mutant of a correct solution that is still correct: same outputs on every input."""
+
+    id: str = Field(description="the mutant's id, as `grade validate --mutants` prints it; `*` matches any text")
+    reason: str = Field(min_length=1, description="one line: why it computes the same thing")
+
+
 class Exercise(_Strict):
     schema_version: int = Field(1, ge=1, le=1)
     id: int = Field(ge=1)
@@ -54,6 +61,7 @@ class Exercise(_Strict):
     parts: list[Part] = Field(min_length=1)
     limits: Limits = Limits()
     tolerances: dict[str, float] = {}
+    equivalent_mutants: list[EquivalentMutant] = []
 
     @model_validator(mode="after")
     def _unique_parts(self) -> "Exercise":

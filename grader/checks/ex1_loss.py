@@ -29,6 +29,8 @@ def _rtol(n: int, tol: dict) -> float:
 
 def _number(r: Returned, n: int) -> float:
     """The loss as a float, naming the no-reduction mistake."""
+    if r.kind == "none":
+        raise Mistake("returned_none", "Your loss() returned None: compute the mean squared error and `return` it.")
     if r.kind in ("tensor", "variable", "ndarray") and r.value.size == n and n > 1:
         raise Mistake("no_reduction", f"Your loss returned {r.describe()}: one value per sample. "
                       "A loss is a single number: take the mean of the squared differences (tf.reduce_mean).")
@@ -44,7 +46,18 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
         raise Mistake("hard_coded", f"Your loss returned {fmt(got)}, the course example's answer, for other inputs "
                       f"(expected {fmt(mse)}). Compute the loss from predicted_y and target_y.")
     mae, mean_diff = float(np.mean(np.abs(d))), float(np.mean(d))
+    p64, t64 = p.astype(np.float64), t.astype(np.float64)
     known = [
+        ("square_of_mean", mean_diff**2, "Your loss squares the average difference: square each difference "
+         "first, then take the mean of the squares."),
+        ("added_not_subtracted", float(np.mean((p64 + t64) ** 2)), "Your loss adds predictions and targets: "
+         "a sample's error is its prediction minus its target."),
+        ("input_ignored", float(np.mean(p64**2)), "Your loss ignores the targets: it is the mean of the squared "
+         "predictions. A sample's error is its prediction minus its target."),
+        ("input_ignored", float(np.mean(t64**2)), "Your loss ignores the predictions: it is the mean of the "
+         "squared targets. A sample's error is its prediction minus its target."),
+        ("divided_twice", mse / n if n > 1 else None, f"Your loss is {n}× too small for {n} samples: the mean "
+         "already divides by the number of samples; divide once."),
         ("sum_instead_of_mean", float(np.sum(d**2)) if n > 1 else None,
          f"Your loss is {n}× too large for {n} samples: did you sum the squares instead of taking their mean?"),
         ("root_mean_squared", float(np.sqrt(mse)),
@@ -65,16 +78,39 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
             raise Mistake(name, f"{message} (expected {fmt(mse)}, got {fmt(got)})")
 
 
+def _call(student, *args) -> Returned:
+    """Call loss(), naming the TensorFlow errors a beginner's loss runs into."""
+    try:
+        return student.call("loss", *args)
+    except StudentRaised as e:
+        if any(s in e.message for s in ("expected to be a", "must have the same dtype", "Tensor conversion requested dtype")):
+            raise Mistake("mixed_dtypes", f"Your loss() raised {e.exc_type}: {e.message}. TensorFlow does not mix "
+                          "dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
+                          "tf.cast(..., tf.float32).") from None
+        if "Invalid reduction dimension" in e.message:
+            raise Mistake("reduction_axis", f"Your loss() raised {e.exc_type}: {e.message}. Reduce over every "
+                          "element: tf.reduce_mean without an axis.") from None
+        raise
+
+
 def check_course_example(student, tol):
     """The course example: w = b = 10 on the course data gives 715.6667."""
     # Then the course's line at another guess, w = b = 0: a loss that only knows 715.6667 earns nothing.
     for pred, shown in ((COURSE_PRED, "[0, 10, 20, 30, 40, 50]"), (np.zeros_like(COURSE_PRED), "[0, 0, 0, 0, 0, 0]")):
-        got = _number(student.call("loss", Tensor(pred), COURSE_Y), len(COURSE_Y))
+        got = _number(_call(student, Tensor(pred), COURSE_Y), len(COURSE_Y))
         expected = _mse(pred, COURSE_Y)
         if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
             _diagnose(got, pred, COURSE_Y)
             raise AssertionError(f"For the course example (predictions {shown}, targets [-3, -1, 1, 3, 5, 7]) "
                                  f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+    # The course writes its data as Python integers: the mean must not be taken in integers.
+    expected = _mse(COURSE_PRED, COURSE_Y)
+    r = _call(student, COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
+    if r.kind in ("tensor", "variable", "ndarray", "numpy_scalar", "int") and np.dtype(r.dtype or int).kind in "iu":
+        raise Mistake("integer_arithmetic", f"Given the course's data as Python lists of integers, your loss() "
+                      f"returned {r.describe()}: the squares and their mean were computed in integers "
+                      f"(expected {fmt(expected)}). Convert the inputs to floats first, e.g. "
+                      "tf.cast(..., tf.float32) or dtype=tf.float32.")
 
 
 def check_random_vectors(student, rng, tol):
@@ -82,7 +118,7 @@ def check_random_vectors(student, rng, tol):
     for n in [int(rng.integers(1, 4)), int(rng.integers(5, 20)), int(rng.integers(20, 200))]:
         p = rng.normal(0, 3, n).astype(np.float32)
         t = rng.normal(0, 3, n).astype(np.float32)
-        got = _number(student.call("loss", p, t), n)
+        got = _number(_call(student, p, t), n)
         expected = _mse(p, t)  # what MeanSquaredError computes (tests/test_references.py), without TensorFlow
         if not np.isclose(got, expected, rtol=_rtol(n, tol), atol=1e-30):
             _diagnose(got, p, t)
@@ -117,6 +153,10 @@ def check_input_types(student, rng):
         if r.kind not in ("tensor", "variable"):
             raise AssertionError(f"With {form}, your loss() returned {r.describe()}: return a TensorFlow tensor "
                                  "(use tf.reduce_mean rather than np.mean or float()).")
+        if r.shape != () and r.value.size == 1:
+            raise Mistake("kept_dimension", f"With {form}, your loss() returned a tensor of shape {r.shape}: the "
+                          "reduction kept a dimension (keepdims=True, or an axis argument). A loss is a single "
+                          "number, a tensor of shape () (rank 0): reduce over every element.")
         if r.shape != ():
             raise AssertionError(f"With {form}, your loss() returned a tensor of shape {r.shape}: a loss is a "
                                  "single number, a tensor of shape () (rank 0).")
@@ -126,11 +166,11 @@ def check_input_types(student, rng):
         values.append((form, r.as_float("loss()")))
     first_form, first = values[0]
     for form, v in values[1:]:
-        if MIXED in form and not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _broadcast(p, t), rtol=1e-4):
+        if not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _broadcast(p, t), rtol=1e-4):
             raise Mistake("broadcast_n_by_n", f"With {form}, your loss gives {fmt(v)} instead of {fmt(first)}: "
-                          f"subtracting them broadcasts a ({n}, 1) and a ({n},) into a ({n}, {n}) table of every "
-                          "prediction minus every target, not n differences. Give both inputs the same shape "
-                          "before subtracting.")
+                          f"one input reached the subtraction with shape ({n}, 1) and the other ({n},), which "
+                          f"broadcasts into a ({n}, {n}) table of every prediction minus every target, not n "
+                          "differences. Give both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
         assert np.isclose(v, first, rtol=1e-5, atol=1e-30), (
             f"The same numbers give different losses as {first_form} ({fmt(first)}) and as {form} ({fmt(v)}): "
             "make both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")

@@ -103,7 +103,8 @@ def _judge_step(facts: dict, w0: float, b0: float, xs, ys, lr: float, rtol: floa
                       f"learning_rate × gradient (assign_sub), don't add it. {start}, {expected}")
     unchanged_w, unchanged_b = _close(w, w0, 0, 1e-7), _close(b, b0, 0, 1e-7)
     if unchanged_w and unchanged_b:
-        raise AssertionError(f"Your train did not change model.w or model.b. {start}, {expected}")
+        raise Mistake("not_updated", f"Your train did not change model.w or model.b: a step of gradient descent "
+                      f"applies the gradients to them (assign_sub, or an optimizer's apply_gradients). {start}, {expected}")
     for moved, still, name in ((ok_w, unchanged_b, "b"), (ok_b, unchanged_w, "w")):
         if moved and still:
             raise Mistake("updated_one_parameter", f"Only one parameter moved: model.{name} is unchanged. "
@@ -113,17 +114,85 @@ def _judge_step(facts: dict, w0: float, b0: float, xs, ys, lr: float, rtol: floa
         raise Mistake("hardcoded_learning_rate", f"Your step matches a learning rate of {lr_w:.4g}, but train was "
                       f"called with learning_rate = {fmt(lr)}: use the learning_rate argument, not a number of "
                       f"your own. {start}, {expected}")
+    _diagnose_steps({"w": (w0 - w, ref.dw, ok_w), "b": (b0 - b, ref.db, ok_b)}, lr, f"{start}, {expected}")
     raise AssertionError(f"{start}, {expected}")
 
 
+def _diagnose_steps(steps: dict, lr: float, context: str) -> None:
+    """Name the slip in a parameter's update when its step fits one: step = learning_rate × gradient."""
+    for name, (step, grad, ok) in steps.items():
+        if ok:
+            continue
+        ratio = step / (lr * grad)
+        known = [
+            (2.0, "double_step", f"model.{name} moved twice as far as one step: is its update run twice, or its "
+             "gradient doubled?"),
+            (0.5, "half_gradient", f"model.{name} moved half as far as one step: the derivative of a square carries "
+             "a factor 2 (the derivative of e² is 2e)."),
+            (1 / lr, "learning_rate_ignored", f"model.{name} moved by its whole gradient: multiply the gradient by "
+             "learning_rate."),
+        ]
+        for factor, mistake, message in known:
+            if np.isclose(ratio, factor, rtol=1e-3):
+                raise Mistake(mistake, f"{message} {context}")
+        if np.isclose(step, lr, rtol=1e-3):
+            raise Mistake("gradient_ignored", f"model.{name} moved by the learning rate itself: a step is "
+                          f"learning_rate × the gradient of the loss with respect to {name}. {context}")
+        other = "b" if name == "w" else "w"
+        if steps[other][2]:
+            raise Mistake("one_update_wrong", f"model.{other} moved by one step of gradient descent, but model.{name} "
+                          f"moved by {fmt(step)} instead of learning_rate × dL/d{name} = {fmt(lr * grad)}: check "
+                          f"the update of {name} and the gradient it uses. {context}")
+
+
+def _diagnose_loss(got: float, predictions: np.ndarray, ys: np.ndarray) -> None:
+    """Name a loss computed with a known wrong formula."""
+    d = predictions.astype(np.float64) - ys.astype(np.float64)
+    mse = float(np.mean(d**2))
+    known = [
+        ("sum_instead_of_mean", float(np.sum(d**2)), "that is the sum of the squared errors: take their mean."),
+        ("not_squared", float(np.mean(d)), "that is the mean error, not squared: square each error first."),
+        ("not_squared", float(np.mean(np.abs(d))), "that is the mean absolute error: square each error instead."),
+        ("square_of_mean", float(np.mean(d)) ** 2, "that is the square of the mean error: square each error, "
+         "then take the mean."),
+    ]
+    for name, value, message in known:
+        if not np.isclose(value, mse, rtol=1e-3) and np.isclose(got, value, rtol=1e-4):
+            raise Mistake(name, f"{message} The loss is the mean squared error, {fmt(mse)}.")
+
+
+def _named_error(e: StudentRaised) -> None:
+    """Name the TensorFlow errors a beginner's train step runs into."""
+    if "non-persistent GradientTape" in e.message:
+        raise Mistake("tape_used_twice", f"Your code raised {e.exc_type}: {e.message}. A tf.GradientTape gives "
+                      "its gradients once: ask for both at once, tape.gradient(loss, [model.w, model.b]), or "
+                      "create it with persistent=True.") from None
+    if "Invalid reduction dimension" in e.message:
+        raise Mistake("reduction_axis", f"Your code raised {e.exc_type}: {e.message}. The data are 1-D: reduce "
+                      "over every element (tf.reduce_mean without an axis).") from None
+    if "Cannot update variable with shape" in e.message:
+        raise Mistake("kept_dimension", f"Your code raised {e.exc_type}: {e.message}. model.w and model.b are "
+                      "single numbers (shape ()): each update must be one too; reduce over every element, "
+                      "without keepdims.") from None
+    if "but is a double tensor" in e.message or "but is a float tensor" in e.message:
+        raise Mistake("mixed_dtypes", f"Your code raised {e.exc_type}: {e.message}. TensorFlow does not mix "
+                      "float32 and float64 in one operation: the model's variables are float32, so keep the data "
+                      "float32 too.") from None
+
+
 def _train(student, w0, b0, xs, ys, lr, as_tensor=True) -> dict:
-    return student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what="train()").plain()
+    try:
+        return student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what="train()").plain()
+    except StudentRaised as e:
+        _named_error(e)
+        raise
 
 
 def _fit(student, w0, b0, xs, ys, epochs, lr, as_tensor=True) -> dict:
     try:
         return student.probe("fit_run", w0, b0, xs, ys, epochs, lr, as_tensor, what="fit()").plain()
     except StudentRaised as e:
+        _named_error(e)
         _diagnose_replaced_variable(student, e)
         raise
 
@@ -168,6 +237,12 @@ def check_loss_before_update(student, rng, tol):
         facts = _train(student, w0, b0, xs, ys, lr, as_tensor=xs is not COURSE_XS)
         ref = _step(w0, b0, xs, ys, lr)
         got = facts["loss"]
+        if got is None and facts["loss_type"] in ("tf.Tensor", "numpy.ndarray"):
+            raise Mistake("no_reduction", f"Your train returned a {facts['loss_type']} of several values, one per "
+                          "sample: the loss is their mean, a single number (tf.reduce_mean).")
+        if facts["loss_type"] == "NoneType":
+            raise Mistake("returned_none", "Your train returned None: return the loss you computed under the tape "
+                          "(before the update), e.g. `return current_loss`.")
         assert got is not None, (f"Your train returned a {facts['loss_type']}: return the loss you computed, "
                                  "a single number (the tensor current_loss).")
         if np.isclose(got, ref.loss, rtol=tol["float32_rtol"]):
@@ -177,6 +252,11 @@ def check_loss_before_update(student, rng, tol):
         if w is not None and b is not None and np.isclose(got, _loss(w, b, xs, ys), rtol=1e-4):
             raise Mistake("loss_after_update", f"{start}, your train returned {fmt(got)}, the loss after the step. "
                           f"Return the loss from before the update, the one the tape recorded: {fmt(ref.loss)}.")
+        predictions = w0 * np.asarray(xs, np.float32) + b0
+        try:
+            _diagnose_loss(got, predictions, np.asarray(ys, np.float32))
+        except Mistake as m:
+            raise Mistake(m.name, f"{start}, train returned {fmt(got)}: {m.message}") from None
         raise AssertionError(f"{start}, train should return the loss before the step, {fmt(ref.loss)}; "
                              f"yours returned {fmt(got)}.")
 
@@ -209,12 +289,19 @@ def check_fit_losses(student, rng):
     for epochs in (int(rng.integers(3, 9)), 1):
         facts = _fit(student, w0, b0, xs, ys, epochs, lr)
         items, calls = facts["items"], facts["train_losses"]
+        if facts["type"] == "NoneType":
+            raise Mistake("returned_none", "Your fit returned None: return the list of the losses, one per epoch.")
         assert items is not None, f"Your fit returned a {facts['type']}: return a list with one loss per epoch."
         assert facts["type"] == "list", f"Your fit returned a {facts['type']}: return a list of the losses."
-        assert len(calls) == epochs, (f"For epochs = {epochs}, your fit called train {len(calls)} times: "
-                                      "call it once per epoch.")
-        assert len(items) == epochs, (f"For epochs = {epochs}, your fit returned {len(items)} losses: "
-                                      "expected exactly one per epoch.")
+        if not calls:
+            raise Mistake("train_not_called", f"For epochs = {epochs}, your fit never called train: fit trains by "
+                          "calling train once per epoch, e.g. `for _ in range(epochs):`.")
+        if len(calls) != epochs:
+            raise Mistake("wrong_epoch_count", f"For epochs = {epochs}, your fit called train {len(calls)} times: "
+                          "call it once per epoch, e.g. `for _ in range(epochs):`.")
+        if len(items) != epochs:
+            raise Mistake("wrong_epoch_count", f"For epochs = {epochs}, your fit returned {len(items)} losses: "
+                          "append exactly one per epoch, the loss that epoch's train returned.")
         if not facts["items_are_floats"]:
             kinds = sorted(set(facts["item_types"]) - {"float"})
             raise Mistake("losses_not_floats", f"Your fit's list holds {', '.join(kinds)} values: convert each "

@@ -30,16 +30,23 @@ SIGNIFICANT = 1e-3  # a known mistake is named only when it changes the answer b
 # -- references ---------------------------------------------------------------
 
 
-def _forward(layers, x, *, relu_hidden=False, relu_output=False, bias=True, transpose=False) -> np.ndarray:
+def _forward(layers, x, *, relu_hidden=False, relu_output=False, bias=True, transpose=False, bias_sign=1.0,
+             clip=np.maximum) -> np.ndarray:
     """The network in float64, optionally computed the mistaken way."""
     values = np.asarray(x, np.float64).reshape(-1)
     for i, (kernel, b) in enumerate(layers):
         kernel = np.asarray(kernel, np.float64)
-        values = values @ (kernel.T if transpose else kernel) + (np.asarray(b, np.float64) if bias else 0.0)
+        values = values @ (kernel.T if transpose else kernel) + (bias_sign * np.asarray(b, np.float64) if bias else 0.0)
         last = i == len(layers) - 1
         if (relu_output if last else relu_hidden):
-            values = np.maximum(values, 0.0)
+            values = clip(values, 0.0)
     return values
+
+
+def _forward_relu_skipping_last_hidden(layers, x) -> np.ndarray:
+    """ReLU after every hidden layer but the last hidden one."""
+    values = _forward(layers[:-2], x, relu_hidden=True, relu_output=True)
+    return _forward(layers[-2:], values)
 
 
 def _stack(rng: np.random.Generator, n_inputs: int, widths: list[int]) -> list[list[np.ndarray]]:
@@ -71,8 +78,20 @@ def _mistaken(layers, x, hidden_activation) -> list[tuple[str, np.ndarray, str]]
                       "Your output is what the network gives with every kernel transposed. A kernel has shape "
                       "(inputs, units): kernel[i][j] is the weight from input i into neuron j, so a layer computes "
                       "x @ kernel (not kernel @ x)."))
+    found.append(("bias_subtracted", _forward(layers, x, relu_hidden=relu, bias_sign=-1.0),
+                  "Your output is what the network gives with every bias subtracted: a neuron adds its bias to "
+                  "the weighted sum of its inputs."))
+    if np.asarray(x).size == np.asarray(layers[-1][1]).size:
+        found.append(("input_unchanged", np.asarray(x, np.float64).reshape(-1),
+                      "Your network_output returned its input unchanged: apply each layer in turn, feeding each "
+                      "layer's output into the next."))
+    found.append(("weights_ignored", np.asarray(layers[-1][1], np.float64),
+                  "Your output is the last layer's bias alone: each layer first multiplies its inputs by its "
+                  "kernel (x @ kernel), then adds the bias."))
     if relu:
         found += [
+            ("relu_as_minimum", _forward(layers, x, relu_hidden=True, clip=np.minimum),
+             "Your hidden layers keep the negative values and zero the positive ones: ReLU is max(0, value)."),
             ("relu_on_output", _forward(layers, x, relu_hidden=True, relu_output=True),
              "Your output has ReLU applied to the last layer too. ReLU goes after the hidden layers only: "
              "the output layer stays linear, so it can be negative."),
@@ -80,6 +99,9 @@ def _mistaken(layers, x, hidden_activation) -> list[tuple[str, np.ndarray, str]]
              "Your output is what the network gives with no ReLU at all. With hidden_activation=\"relu\", "
              "apply max(0, value) to the outputs of every layer but the last."),
         ]
+        if len(layers) >= 3:
+            found.append(("relu_on_wrong_layers", _forward_relu_skipping_last_hidden(layers, x),
+                          "Your output skips ReLU on one of the hidden layers: it goes after every layer but the last."))
     else:
         found.append(("relu_when_linear", _forward(layers, x, relu_hidden=True),
                       "Your output has ReLU applied although hidden_activation is None: without an activation "
@@ -109,11 +131,46 @@ def _call(student, function: str, *args) -> Returned:
             raise Mistake("kernel_transposed", f"Your {function} raised {e.exc_type}: {e.message}. A kernel has shape "
                           "(inputs, units): kernel[i][j] is the weight from input i into neuron j. Did you use it "
                           "transposed, kernel[j][i] or kernel @ x? A layer computes x @ kernel + bias.") from None
+        if (e.exc_type == "IndexError" and "list index out of range" in e.message) or (
+                e.exc_type in ("ValueError", "TypeError") and "unpack" in e.message):
+            raise Mistake("weights_layout", f"Your {function} raised {e.exc_type}: {e.message}. Each layer's "
+                          "get_weights() is a list of two arrays, [kernel, bias]: the kernel has shape (inputs, "
+                          "units), the bias shape (units,).") from None
         raise
 
 
+def _returned(student, function: str, *args) -> Returned:
+    r = _call(student, function, *args)
+    if r.kind == "none":
+        raise Mistake("returned_none", f"Your {function} returned None: compute the network's output and "
+                      "`return` it.")
+    return r
+
+
+WEIGHT_NAMES = [("kernel_1[0][0]", 0, 0, (0, 0)), ("kernel_1[0][1]", 0, 0, (0, 1)), ("bias_1[0]", 0, 1, (0,)),
+                ("bias_1[1]", 0, 1, (1,)), ("kernel_2[0][0]", 1, 0, (0, 0)), ("kernel_2[1][0]", 1, 0, (1, 0)),
+                ("bias_2[0]", 1, 1, (0,))]
+
+
+def _misused_weights(student, layer_1, layer_2, x: float, got: float) -> tuple[list[str], list[str]]:
+    """Which weights the student's output ignores, and which it responds to the wrong way.
+
+    Each weight in turn is raised by 1: the network's output is linear in each weight, so the
+    change of the student's output must equal the change of the network's.
+    """
+    ignored, misused = [], []
+    for name, layer, item, index in WEIGHT_NAMES:
+        layers = [[np.array(w, np.float32, copy=True) for w in layer_1], [np.array(w, np.float32, copy=True) for w in layer_2]]
+        layers[layer][item][index] += 1.0
+        expected = float(_forward(layers, [x])[0] - _forward([layer_1, layer_2], [x])[0])
+        changed = _call(student, "two_layer_output", *layers, x).as_float("two_layer_output()") - got
+        if not np.isclose(changed, expected, rtol=1e-3, atol=1e-4):
+            (ignored if abs(changed) < 1e-6 else misused).append(name)
+    return ignored, misused
+
+
 def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
-    got = _call(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
+    got = _returned(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
     ref = _forward([layer_1, layer_2], [x])[0]
     if _close(np.array(got), np.array(ref), rtol):
         return
@@ -134,12 +191,25 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     for name, alt, why in known:
         if _distinct(np.array([ref]), alt) and _close(np.array([got]), alt, 1e-4):
             raise Mistake(name, f"{why} {expected}")
+    ignored, misused = _misused_weights(student, layer_1, layer_2, x, got)
+    idea = ("Each neuron of layer 1 is kernel_1[0][j] * x + bias_1[j]; the output weights neuron j by "
+            "kernel_2[j][0] and adds bias_2[0].")
+    if len(ignored) == len(WEIGHT_NAMES):
+        raise Mistake("weights_ignored", f"Your two_layer_output gives the same output whatever the weights: compute "
+                      f"it from layer_1_weights and layer_2_weights. {idea} {expected}")
+    if ignored and not misused:
+        raise Mistake("weight_ignored", f"Your output does not change when {' or '.join(ignored)} changes: every "
+                      f"weight and bias of the network counts. {idea} {expected}")
+    if ignored or misused:
+        raise Mistake("weight_misused", f"Your output does not respond as the network does to "
+                      f"{', '.join(ignored + misused)}: one of them is used in the wrong place or with the wrong "
+                      f"sign. {idea} {expected}")
     raise AssertionError(expected)
 
 
 def _network(student, layers, x, hidden_activation, rtol: float) -> None:
     args = (layers, x) if hidden_activation is None else (layers, x, hidden_activation)
-    got = _call(student, "network_output", *args).as_array("network_output()").astype(np.float64)
+    got = _returned(student, "network_output", *args).as_array("network_output()").astype(np.float64)
     ref = _forward(layers, x, relu_hidden=hidden_activation == "relu")
     shape = " -> ".join(f"Dense({k.shape[1]}{', relu' if hidden_activation and i < len(layers) - 1 else ''})"
                         for i, (k, _) in enumerate(layers))

@@ -122,11 +122,13 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
     """Pass, or fail naming what is wrong with one model's layers."""
     layers = model.layers
     names = ", ".join(layer.class_name for layer in layers) or "none"
-    assert len(layers) == 1 and layers[0].class_name == "Dense", (
-        f"build_perceptron({n_features}) should have exactly one layer, a Dense layer; yours has: {names}."
-    )
+    if not (len(layers) == 1 and layers[0].class_name == "Dense"):
+        raise Mistake("wrong_layers", f"build_perceptron({n_features}) should have exactly one layer, a Dense layer "
+                      f"(a perceptron is one neuron); yours has: {names}.")
     dense = layers[0]
-    assert dense.units == 1, f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units."
+    if dense.units != 1:
+        raise Mistake("wrong_units", f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units, "
+                      "one output each: a 0/1 classifier needs a single probability.")
     activation = dense.activation
     if activation == "linear":
         raise Mistake(
@@ -140,16 +142,17 @@ def _judge_architecture(model: ModelFacts, n_features: int) -> None:
             "Your Dense layer uses softmax: over a single unit softmax is always exactly 1, whatever the input, so "
             "every sample is labelled 1. One unit giving a probability is a sigmoid: activation='sigmoid'.",
         )
-    assert activation == "sigmoid", (
-        f"The neuron should squash its output into a probability with activation='sigmoid'; yours uses "
-        f"{activation!r}."
-    )
+    if activation != "sigmoid":
+        raise Mistake("wrong_activation", f"The neuron should squash its output into a probability between 0 and 1 "
+                      f"with activation='sigmoid'; yours uses {activation!r}, whose output is not a probability.")
     inputs = model.input_shape
-    assert inputs == (None, n_features), (
-        f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
-        + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
-           if inputs is None else f"yours takes {inputs}.")
-    )
+    if inputs != (None, n_features):
+        raise Mistake(
+            "wrong_input_shape",
+            f"build_perceptron({n_features}) should take {n_features} input feature(s), shape (None, {n_features}); "
+            + ("yours does not know its input size: start with keras.Input(shape=(n_features,))."
+               if inputs is None else f"yours takes {inputs}."),
+        )
 
 
 def _loss_name(loss) -> str | None:
@@ -170,6 +173,8 @@ MSE = {"mse", "mean_squared_error", "MeanSquaredError", "MSE"}
 def check_compiled(student, reference_cache):
     """build_perceptron compiles the model with an optimizer and binary cross-entropy."""
     facts = _built(student, 3)
+    if facts["type"] == "NoneType":
+        raise Mistake("returned_none", "build_perceptron(3) returned None: build the model, compile it and `return` it.")
     assert facts["keras"] is not None, f"build_perceptron(3) should return a Keras model; yours returned a {facts['type']}."
     _judge_compiled(facts["keras"])
 
@@ -180,9 +185,9 @@ def _judge_compiled(keras_bytes: bytes) -> None:
         compiled = read_config(keras_bytes).get("compile_config")
     except UnsafeModel as e:
         raise AssertionError(str(e)) from None
-    assert type(compiled) is dict and compiled, (
-        "build_perceptron should return a compiled model: call model.compile(optimizer=..., loss=...)."
-    )
+    if not (type(compiled) is dict and compiled):
+        raise Mistake("not_compiled", "build_perceptron returned a model that was never compiled: call "
+                      "model.compile(optimizer=..., loss=...) before returning it, so it knows how to learn.")
     assert compiled.get("optimizer"), "Your model was compiled without an optimizer: pass optimizer='adam' (or another)."
     loss = compiled.get("loss")
     name = _loss_name(loss)
@@ -192,9 +197,9 @@ def _judge_compiled(keras_bytes: bytes) -> None:
             "Your model is compiled with mean squared error. For a 0/1 classifier with a sigmoid output the loss "
             "is binary cross-entropy: loss='binary_crossentropy'.",
         )
-    assert name in BCE, (
-        f"The loss should be binary cross-entropy (loss='binary_crossentropy'); yours is {json.dumps(loss)[:120]}."
-    )
+    if name not in BCE:
+        raise Mistake("wrong_loss", f"The loss should be binary cross-entropy (loss='binary_crossentropy'), the loss "
+                      f"for 0/1 labels and a sigmoid probability; yours is {json.dumps(loss)[:120]}.")
     if type(loss) is dict and type(loss.get("config")) is dict and loss["config"].get("from_logits"):
         raise AssertionError(
             "Your loss has from_logits=True, but your model already applies the sigmoid: the loss would apply it "
@@ -277,9 +282,11 @@ def check_predict_classes(student, rng):
     z = x.astype(np.float64) @ k + float(bias[0])
     expected = (z > 0).astype(np.int64)
     got = student.probe("classes", kernel, bias, x, what="predict_classes()", needs=["predict_classes"])
-    assert got.dtype != "bool", (
-        "predict_classes returned booleans (True/False); labels are the integers 0 and 1: convert with .astype(int)."
-    )
+    if got.kind == "none":
+        raise Mistake("returned_none", "predict_classes returned None: compute the labels and `return` them.")
+    if got.dtype == "bool":
+        raise Mistake("booleans_not_labels", "predict_classes returned booleans (True/False); labels are the integers "
+                      "0 and 1: convert with .astype(int).")
     values = got.as_array("predict_classes()")
     if values.dtype.kind == "f" and np.any((values > 0) & (values < 1)):
         raise Mistake(
@@ -294,20 +301,29 @@ def check_predict_classes(student, rng):
             "predict_classes labelled every sample 1. A sigmoid output is always above 0, so comparing it with 0 "
             "says 1 every time: the threshold for a probability is 0.5.",
         )
-    assert values.ndim == 1 and values.shape[0] == n, (
-        f"predict_classes should return a 1-D array with one label per sample, shape ({n},); yours has shape "
-        f"{values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or .ravel()."
-    )
-    assert got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu", (
-        f"predict_classes should return a NumPy array of integers; yours is {got.describe()}. "
-        "Convert with .astype(int)."
-    )
-    assert set(np.unique(values)) <= {0, 1}, f"Labels should be 0 or 1; yours include {sorted(set(np.unique(values)))[:5]}."
-    assert not (np.all(values == values.flat[0]) and np.any(expected != values.flat[0])), (
-        f"predict_classes labelled every sample {values.flat[0]}, but the model's probabilities are on both sides "
-        "of 0.5: compute the labels from model.predict(x)."
-    )
+    if not (values.ndim == 1 and values.shape[0] == n):
+        raise Mistake("labels_shape", f"predict_classes should return a 1-D array with one label per sample, shape "
+                      f"({n},); yours has shape {values.shape}. Flatten the (n, 1) predictions, e.g. with [:, 0] or "
+                      ".ravel().")
+    if not (got.kind in ("ndarray", "tensor") and values.dtype.kind in "iu"):
+        raise Mistake("labels_not_int_array", f"predict_classes should return a NumPy array of integers; yours is "
+                      f"{got.describe()}. Convert with np.array(...) and .astype(int).")
+    if not set(np.unique(values)) <= {0, 1}:
+        raise Mistake("labels_not_binary", f"Labels should be 0 or 1; yours include "
+                      f"{[int(v) for v in sorted(set(np.unique(values)))[:5]]}.")
+    if np.all(values == values.flat[0]) and np.any(expected != values.flat[0]):
+        raise Mistake("constant_labels", f"predict_classes labelled every sample {values.flat[0]}, but the model's "
+                      "probabilities are on both sides of 0.5: compute the labels from model.predict(x), 1 where the "
+                      "probability is above 0.5.")
     wrong = np.flatnonzero(values != expected)
+    if wrong.size == n:
+        raise Mistake("labels_inverted", "Every label of your predict_classes is the opposite of the right one: "
+                      "label 1 goes to a probability above 0.5, label 0 to one below.")
+    order = np.argsort(z)
+    if wrong.size and np.all(np.diff(values[order]) >= 0):
+        raise Mistake("wrong_threshold", f"{wrong.size} of {n} labels are wrong: your labels grow with the "
+                      "probability, but they switch from 0 to 1 at another threshold than 0.5. A sigmoid output is "
+                      "a probability: label 1 exactly when it is above 0.5.")
     assert wrong.size == 0, (
         f"{wrong.size} of {n} labels are wrong, all close to the decision boundary (probabilities near 0.5): "
         f"label 1 exactly when the probability is above 0.5."

@@ -119,8 +119,27 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
             "Your quantize() raised: the converter wants each item of the representative dataset to be a list "
             "holding the model's inputs, `[sample]`, and got a bare array ('Unsupported value from dataset').",
         )
+    if isinstance(result, StudentRaised) and "must be tf.float32" in (result.message or ""):
+        raise Mistake(
+            "no_optimizations",
+            "Your quantize() raised: int8 input and output types need a quantized model, and the converter was not "
+            f"asked to quantize ({result.exc_type}: {result.message.strip().splitlines()[0]}). Set "
+            "`converter.optimizations = [tf.lite.Optimize.DEFAULT]`.",
+        )
+    if isinstance(result, StudentRaised) and any(f"'{name}' object is not iterable" in (result.message or "") or
+                                                 f"type '{name}' is not iterable" in (result.message or "")
+                                                 for name in ("Optimize", "OpsSet")):
+        raise Mistake(
+            "setting_not_a_list",
+            f"Your quantize() raised {result.exc_type}: {result.message.strip().splitlines()[0]}. "
+            "converter.optimizations and converter.target_spec.supported_ops are lists: `[tf.lite.Optimize.DEFAULT]`, "
+            "`[tf.lite.OpsSet.TFLITE_BUILTINS_INT8]`.",
+        )
     if isinstance(result, BaseException):
         raise result
+    if result.get("type") == "NoneType":
+        raise Mistake("returned_none", "Your quantize() returned None: return the bytes that converter.convert() "
+                      "gives back.")
     if "path" in result:
         raise Mistake(
             "path_instead_of_bytes",
@@ -225,8 +244,17 @@ def check_representative_dataset(student, rng):
     """representative_dataset(x_sample) is a generator function yielding [float32 array (1, n_features)] from the sample."""
     for n, features in ((40, 1), (12, 3)):
         x_sample = rng.uniform(0.0, 2 * np.pi, size=(n, features))
-        facts = student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
-                              needs=["representative_dataset"]).plain()
+        try:
+            facts = student.probe("representative_items", x_sample, n + 10, what="representative_dataset()",
+                                  needs=["representative_dataset"]).plain()
+        except StudentRaised as e:
+            if "'NoneType' object is not iterable" in e.message:
+                raise Mistake("nothing_yielded", "Your representative dataset's generator function yields nothing "
+                              "(calling it gives None): put a `yield` inside the loop over the samples.") from None
+            raise
+        if "items" not in facts and facts["returned"] == "NoneType":
+            raise Mistake("nothing_yielded", "representative_dataset(x_sample) returned None: it should yield the "
+                          "items (a generator function, with `yield` in its loop) or return a generator function.")
         if "items" not in facts:
             if facts["returned"] in ("list", "tuple", "numpy.ndarray"):
                 raise Mistake(
@@ -270,10 +298,10 @@ def check_representative_dataset(student, rng):
                     "`.astype(np.float32)`.",
                 )
             assert inner["dtype"] == "float32", f"Each sample should be float32; yours is {inner['dtype']}."
-            assert inner["shape"] == expected_shape, (
-                f"Each sample should have shape (1, n_features) = {tuple(expected_shape)} for a sample of "
-                f"{features} feature(s): a batch of one. Yours has shape {tuple(inner['shape'])}."
-            )
+            if inner["shape"] != expected_shape:
+                raise Mistake("wrong_sample_shape", f"Each sample should have shape (1, n_features) = "
+                              f"{tuple(expected_shape)} for a sample of {features} feature(s): a batch of one, as "
+                              f"the model's input takes it. Yours has shape {tuple(inner['shape'])}.")
             row = np.asarray(inner["value"], dtype=np.float64).ravel()
             assert np.isclose(x_sample, row, rtol=1e-6, atol=1e-6).all(axis=1).any(), (
                 f"Each yielded sample should be a row of x_sample; {fmt(row)} is not one of them."
@@ -449,12 +477,16 @@ def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
     model = _reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
         source = student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
-        if "text" not in source:
+        if source.get("type") == "NoneType":
+            cache["c_array"] = Mistake("returned_none", "Your to_c_array() returned None: build the C source as a "
+                                       "str and `return` it.")
+        elif "text" not in source:
             cache["c_array"] = AssertionError(
                 f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
             )
         else:
             cache["c_array"] = _inspect_c_array(source["text"].decode("utf-8"), len(model), reference_cache)
+            cache["c_text"] = source["text"].decode("utf-8")
     facts = cache["c_array"]
     if isinstance(facts, BaseException):
         raise facts
@@ -479,9 +511,10 @@ def check_c_array(student, exercise, reference_cache):
                 f"{facts.link_error}). Define the length next to the array, as `xxd -i` does.",
             )
         if f"`{C_VAR}'" in facts.link_error:
-            raise AssertionError(
+            raise Mistake(
+                "array_missing",
                 f"A program using {asked} could not find the array `{C_VAR}` (the linker said: "
-                f"{facts.link_error}). Name the array after var_name."
+                f"{facts.link_error}). Define the array, named after var_name.",
             )
         raise AssertionError(f"A program using {asked} could not be linked against your C: {facts.link_error}.")
     assert facts.run_error is None, f"The test program built from your C did not run: {facts.run_error}."
@@ -495,14 +528,44 @@ def check_c_array(student, exercise, reference_cache):
         model = _reference_tflite(exercise, reference_cache)
         first = next(i for i, (a, b) in enumerate(zip(facts.data, model)) if a != b)
         held = f" (the array holds {facts.sizeof} bytes)" if facts.sizeof is not None else ""
-        raise AssertionError(
-            f"The array `{C_VAR}` should hold the model's bytes in order{held}; byte {first} is "
-            f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}."
+        size = facts.sizeof if facts.sizeof is not None else n
+        name, why = (("bytes_missing", "some of the model's bytes are missing") if size < n else
+                     ("bytes_extra", "it holds more bytes than the model") if size > n else
+                     ("bytes_out_of_order", "the bytes are not in the model's order")
+                     if sorted(facts.data) == sorted(model) else ("wrong_bytes", "they are not the model's bytes"))
+        raise Mistake(
+            name,
+            f"The array `{C_VAR}` should hold the model's bytes in order{held}: {why}; byte {first} is "
+            f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}. Write every byte once, in "
+            "order, whatever the number per line.",
         )
+    _check_declarations(student.cache.get("c_text", ""))
     default = student.probe("c_source", b"\x01\x02", what="to_c_array()", needs=["to_c_array"]).plain()
     assert "g_model_len" in default.get("text", b"").decode("utf-8"), (
         "to_c_array(tflite_model) should use var_name='g_model' by default (array `g_model`, length `g_model_len`)."
     )
+
+
+def _check_declarations(text: str) -> None:
+    """The array and its length are declared as the microcontroller build expects (the `xxd -i` types)."""
+    import re
+
+    array = re.search(rf"([\w\s()]*?)\b{C_VAR}\s*\[", text)
+    words = set(re.findall(r"\w+", array.group(1))) if array else set()
+    if array and not ("const" in words and ({"unsigned", "char"} <= words or "uint8_t" in words)):
+        raise Mistake(
+            "array_declaration",
+            f"Your array is declared `{' '.join(array.group(1).split())} {C_VAR}[]`; declare it `const unsigned char "
+            f"{C_VAR}[]`: bytes 0-255 (unsigned char), and const so that a microcontroller keeps the model in flash "
+            "instead of copying it into its scarce RAM.",
+        )
+    length = re.search(rf"([\w\s]*?)\b{C_VAR}_len\b", text)
+    if length and "unsigned" not in length.group(1).split():
+        raise Mistake(
+            "array_declaration",
+            f"Your length is declared `{' '.join(length.group(1).split())} {C_VAR}_len`; declare it `unsigned int "
+            f"{C_VAR}_len`, as `xxd -i` does: a byte count is never negative.",
+        )
 
 
 def check_c_array_aligned(student, exercise, reference_cache):

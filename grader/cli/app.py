@@ -221,9 +221,21 @@ def watch(
 @app.command()
 def validate(
     which: Annotated[str, typer.Argument(help="Exercise number, slug, or 'all'.")] = "all",
+    mutants: Annotated[bool, typer.Option("--mutants", help="Mutation analysis of the checks instead: grade "
+                                          "mutants of the correct solutions (see docs/mutants.md).")] = False,
+    sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="With --mutants: N mutants per exercise "
+                                                  "(a deterministic sample; default: all).")] = None,
+    mutant_seed: Annotated[int, typer.Option("--mutant-seed", help="Seed of the --sample.")] = 1234,
+    json_out: Annotated[bool, typer.Option("--json", help="With --mutants: print one JSON document on stdout.")] = False,
 ) -> None:
     """Instructor self-check: every solution scores full marks, every stub scores zero."""
     exercises = list(_catalog_or_exit()) if which == "all" else [_exercise_or_exit(which)]
+    if mutants:
+        from grader.mutants.cli import validate_mutants
+
+        raise typer.Exit(validate_mutants(exercises, sample, mutant_seed, json_out))
+    if json_out:
+        raise _fail("--json goes with --mutants")
     from grader import validate as validation
 
     with _stdout_to_stderr():

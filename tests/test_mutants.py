@@ -1,0 +1,68 @@
+"""Mutation analysis of the checks (`grade validate --mutants`): operators, ids, and the targets on a CI sample.
+
+The full run (every mutant; exercises 4 and 5 take minutes) is in docs/mutants.md. CI grades a
+fixed, seeded sample: each non-equivalent mutant must be killed, and >= 80% of the killed named.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from grader import catalog
+from grader.mutants.generate import generate, mutants_of, sample, stillborn
+from grader.mutants.run import analyse, meets_targets, render
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 1234
+# Mutants per exercise graded in CI (about 0.5 s each for 1-3, several seconds for 4 and 5).
+CI_SAMPLE = {1: 16, 2: 16, 3: 16, 4: 2, 5: 2}
+
+
+def test_ids_are_stable_and_unique_and_the_sample_deterministic():
+    ex = catalog.exercise(1)
+    first, _ = generate(ex)
+    again, _ = generate(ex)
+    assert [m.id for m in first] == [m.id for m in again]
+    assert len({m.id for m in first}) == len(first) == len({m.code for m in first})
+    assert any(m.id.startswith("solution/loss:") and m.id.endswith("/confused_name/reduce_mean>reduce_sum")
+               for m in first)
+    assert sample(first, 5, SEED, ex.slug) == sample(again, 5, SEED, ex.slug)
+    assert sample(first, 5, SEED, ex.slug) != sample(first, 5, SEED + 1, ex.slug)
+
+
+def test_operators_make_the_beginners_mistakes():
+    ex = catalog.exercise(2)
+    found, _ = mutants_of(ex, "solution", ex.solution_path.read_text(encoding="utf-8"))
+    ops = {m.id.split("/", 2)[2] for m in found}
+    assert {"confused_name/assign_sub>assign_add", "recomputed_return/after_update", "statement/drop",
+            "statement/twice"} <= ops
+
+
+def test_a_mutant_that_reads_an_unassigned_name_is_stillborn():
+    assert stillborn("def f(x):\n    return y\n", {"f"})
+    assert stillborn("def f(x):\n    z = y\n    y = 1\n    return z\n", {"f"})
+    assert not stillborn("import numpy as np\ndef f(x):\n    y = [v for v in x]\n    return np.sum(y)\n", {"f"})
+
+
+def test_the_ci_sample_meets_the_targets():
+    print(f"mutants: CI sample {CI_SAMPLE}, seed {SEED}")
+    analysis = analyse(catalog.exercises(), CI_SAMPLE, SEED, log=print)
+    print(render(analysis))
+    for row in analysis["exercises"]:
+        assert row["mutants"] == CI_SAMPLE[row["id"]]
+        assert meets_targets(row), render(analysis)
+
+
+def test_validate_mutants_json_is_one_document_and_the_seed_is_printed():
+    run = subprocess.run([sys.executable, "-m", "grader", "validate", "1", "--mutants", "--sample", "3", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    doc = json.loads(run.stdout)
+    (row,) = doc["exercises"]
+    assert {"id", "mutants", "killed", "named", "equivalent", "survived"} <= row.keys()
+    assert row["id"] == 1 and row["mutants"] == 3
+    assert row["killed"] + row["equivalent"] + row["survived"] == 3
+    assert "seed 1234" in run.stderr
+    assert run.returncode == (0 if meets_targets(row) else 1)
