@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checks import ex4_perceptron, ex5_quantize
+from grader.checks import ex4_perceptron
+from grader.checks.support import tflite_facts
 from grader.checks.support import c_array_harness, keras_file
 from grader.checks.support.keras_file import UnsafeModel, check_known, read_config
 from grader.checks.support.worker import OPEN_FILES, Worker
@@ -105,7 +106,7 @@ def test_a_constructor_in_student_c_runs_sandboxed_and_cannot_hang_the_judge():
 
 @pytest.mark.parametrize("model", [b"", b"garbage" * 100, b"\x1c\x00\x00\x00TFL3" + b"\xff" * 500])
 def test_hostile_flatbuffers_fail_in_the_worker_not_here(model):
-    run = ex5_quantize.run_interpreter(model, "litert")
+    run = tflite_facts.run_interpreter(model, "litert")
     assert run.facts is None and run.error
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import ex1_loss, ex2_train_step, ex3_two_layer, ex5_quantize
+from grader.checks import ex1_loss, ex2_train_step, ex3_two_layer
+from grader.checks.support import tflite_facts
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -72,7 +73,7 @@ def test_sine_model_outputs_are_keras_predict():
     from grader import catalog
     from grader.runner.probes.ex5_quantize import build_sine_model
 
-    weights = ex5_quantize._weights(catalog.exercise(5))
+    weights = tflite_facts.weights(catalog.exercise(5))
     x = np.random.default_rng(4).uniform(0, 2 * np.pi, 50)
     theirs = build_sine_model(weights).predict(x.reshape(-1, 1), verbose=0).ravel()
-    _agree(ex5_quantize.float_outputs(weights, x), theirs)
+    _agree(tflite_facts.float_outputs(weights, x), theirs)

@@ -11,63 +11,13 @@ int8 conversion in a helper process (`keras_references`).
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from grader.checks.support import keras_references
-from grader.checks.support.c_array_harness import CArrayFacts, inspect_c_array
-from grader.checks.support.worker import Worker
+from grader.checks.support import tflite_facts
+from grader.checks.support.c_array_harness import CArrayFacts
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentError, StudentRaised
-
-WORKER = Path(__file__).parent / "support" / "tflite_worker.py"
-WORKER_SECONDS = 60
-SAMPLE_SEED = 20240605
-SAMPLE_SIZE = 300
-C_VAR = "sine_model_tflite"
-_KEY = "ex5_quantize"
-
-
-# --- shared, computed once per run ---------------------------------------------------------
-
-
-def _cache(reference_cache) -> dict:
-    """References shared by every submission graded in this process with the same seeds."""
-    return reference_cache.setdefault(_KEY, {})
-
-
-def _weights(exercise) -> list[np.ndarray]:
-    with np.load(exercise.directory / "sine_model.npz", allow_pickle=False) as saved:
-        return [saved[f"{layer}_{part}"] for layer in ("dense_1", "dense_2", "dense_3") for part in ("kernel", "bias")]
-
-
-def _sample() -> np.ndarray:
-    """The calibration sample handed to quantize: float64, as np.random gives it to students."""
-    return np.random.default_rng(SAMPLE_SEED).uniform(0.0, 2 * np.pi, size=(SAMPLE_SIZE, 1))
-
-
-def float_outputs(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """What the float Keras model (`build_sine_model`: Dense(16, relu) -> Dense(16, relu) -> Dense(1))
-    outputs for the inputs `x`, in float64 NumPy (tests/test_references.py shows they agree)."""
-    values = np.asarray(x, np.float64).reshape(-1, 1)
-    for i in range(0, len(weights), 2):
-        values = values @ np.asarray(weights[i], np.float64) + np.asarray(weights[i + 1], np.float64)
-        if i + 2 < len(weights):
-            values = np.maximum(values, 0.0)
-    return values.ravel()
-
-
-def _reference_tflite(exercise, reference_cache) -> bytes:
-    """The judge's own int8 conversion of the same model and sample, by TensorFlow in a helper process."""
-    cache = _cache(reference_cache)
-    if "reference" not in cache:
-        cache["reference"] = keras_references.int8_model(_weights(exercise), _sample().astype(np.float32))
-    return cache["reference"]
-
 
 def _no_representative_dataset(error: StudentRaised) -> bool:
     return "representative_dataset" in (error.message or "") and "full integer" in (error.message or "").lower()
@@ -78,7 +28,7 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
     cache = student.cache
     if "student" not in cache:
         try:
-            facts = student.probe("quantize", _weights(exercise), _sample(), what="quantize()", needs=["quantize"])
+            facts = student.probe("quantize", tflite_facts.weights(exercise), tflite_facts.sample(), what="quantize()", needs=["quantize"])
             cache["student"] = facts.plain()
         except StudentError as e:
             cache["student"] = e
@@ -155,89 +105,6 @@ def _student_tflite(student, exercise, reference_cache) -> bytes:
 
 
 # --- interpreters, in a worker process -----------------------------------------------------
-
-
-@dataclass
-class Run:
-    facts: dict | None
-    error: str | None
-
-
-def tflm_available() -> bool:
-    return importlib.util.find_spec("tflite_micro") is not None
-
-
-def run_interpreter(model: bytes, interpreter: str, inputs=None, arena_size: int = 0) -> Run:
-    """Load (and optionally run) `model` in a worker process; a crash there is a failed run, never ours."""
-    with Worker(WORKER, seconds=WORKER_SECONDS) as worker:
-        path = worker.directory / "model.tflite"
-        path.write_bytes(model)
-        answer = worker.ask({"model": str(path), "interpreter": interpreter, "arena_size": arena_size,
-                             "inputs": None if inputs is None else [np.ravel(x).tolist() for x in inputs]})
-    if answer.error is not None:
-        return Run(None, f"the interpreter {answer.error}")
-    return Run(answer.result, None)
-
-
-def _litert_facts(model: bytes, reference_cache) -> dict:
-    """What LiteRT reads from a flatbuffer, cached by content."""
-    cache = _cache(reference_cache).setdefault("litert", {})
-    key = hashlib.sha256(model).hexdigest()
-    if key not in cache:
-        cache[key] = run_interpreter(model, "litert")
-    run = cache[key]
-    assert run.error is None, f"The LiteRT interpreter could not load your model: {run.error}."
-    return run.facts
-
-
-def to_model_input(x: np.ndarray, details: dict) -> np.ndarray:
-    """Float inputs as the model's input type wants them; integers clipped to their range."""
-    dtype = np.dtype(details["dtype"])
-    if dtype.kind == "f":
-        return x.astype(dtype)
-    scale, zero_point = details["scales"][0], details["zero_points"][0]
-    info = np.iinfo(dtype)
-    return np.clip(np.round(x / scale) + zero_point, info.min, info.max).astype(dtype)
-
-
-def from_model_output(y: np.ndarray, details: dict) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float64)
-    if np.dtype(details["dtype"]).kind == "f":
-        return y
-    return (y - details["zero_points"][0]) * details["scales"][0]
-
-
-def _outputs(model: bytes, interpreter: str, x: np.ndarray, details: dict, reference_cache,
-             arena_size: int = 0) -> Run:
-    """What `interpreter` outputs for `x`; a successful run is kept in the cache, keyed by the model's bytes.
-
-    The outputs are a function of the bytes, the interpreter and the inputs only (and the
-    inputs come from the seed), so the many submissions whose conversion gives the same
-    bytes share one run. A failed run is not kept: a timeout on a busy machine is not a
-    property of the model.
-    """
-    inputs = to_model_input(x, details)
-    cache = _cache(reference_cache).setdefault("outputs", {})
-    key = (hashlib.sha256(model).hexdigest(), interpreter, arena_size, inputs.dtype.str, inputs.tobytes())
-    if key in cache:
-        return cache[key]
-    run = run_interpreter(model, interpreter, inputs=[[v] for v in inputs.ravel()], arena_size=arena_size)
-    if run.facts is not None:
-        run.facts["values"] = np.array(run.facts["outputs"], dtype=np.float64).ravel()
-    if run.error is None:
-        cache[key] = run
-    return run
-
-
-def _test_inputs(rng, n: int = 64) -> np.ndarray:
-    return np.concatenate([[0.0, 2 * np.pi], rng.uniform(0.0, 2 * np.pi, n - 2)])
-
-
-def _is_quantized(details: dict) -> bool:
-    return np.dtype(details["dtype"]).kind in "iu" and bool(details["scales"])
-
-
-# --- checks --------------------------------------------------------------------------------
 
 
 def check_representative_dataset(student, rng):
@@ -320,12 +187,12 @@ def check_flatbuffer(student, exercise, reference_cache):
         f"quantize() should return a TFLite flatbuffer (its bytes 4-8 read 'TFL3'); your {len(model)} bytes "
         f"start with {model[:8]!r}."
     )
-    _litert_facts(model, reference_cache)
+    tflite_facts.litert_facts(model, reference_cache)
 
 
 def check_int8_tensors(student, exercise, reference_cache):
     """Input and output are int8, every tensor is int8 except int32 biases, no float operators remain."""
-    facts = _litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache)
+    facts = tflite_facts.litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache)
     io = {facts["input"]["dtype"], facts["output"]["dtype"]}
     tensors = {t["index"]: t for t in facts["tensors"]}
     float_activation = any(
@@ -384,19 +251,19 @@ def check_int8_tensors(student, exercise, reference_cache):
 def check_accuracy(student, exercise, reference_cache, rng, tol):
     """Dequantized outputs follow the float model, within a couple of steps of the judge's own int8 conversion."""
     model = _student_tflite(student, exercise, reference_cache)
-    facts = _litert_facts(model, reference_cache)
-    x = _test_inputs(rng)
-    expected = float_outputs(_weights(exercise), x)
-    reference = _reference_tflite(exercise, reference_cache)
-    ref_facts = _litert_facts(reference, reference_cache)
-    ref_run = _outputs(reference, "litert", x, ref_facts["input"], reference_cache)
+    facts = tflite_facts.litert_facts(model, reference_cache)
+    x = tflite_facts.test_inputs(rng)
+    expected = tflite_facts.float_outputs(tflite_facts.weights(exercise), x)
+    reference = tflite_facts.reference_tflite(exercise, reference_cache)
+    ref_facts = tflite_facts.litert_facts(reference, reference_cache)
+    ref_run = tflite_facts.outputs(reference, "litert", x, ref_facts["input"], reference_cache)
     assert ref_run.error is None, f"The grader could not run its reference model: {ref_run.error}"
     step = ref_facts["output"]["scales"][0]
-    reference_values = from_model_output(ref_run.facts["values"], ref_facts["output"])
-    run = _outputs(model, "litert", x, facts["input"], reference_cache)
+    reference_values = tflite_facts.from_model_output(ref_run.facts["values"], ref_facts["output"])
+    run = tflite_facts.outputs(model, "litert", x, facts["input"], reference_cache)
     assert run.error is None, f"LiteRT could not run your model: {run.error}."
-    got = from_model_output(run.facts["values"], facts["output"])
-    how = "dequantized " if _is_quantized(facts["output"]) else ""
+    got = tflite_facts.from_model_output(run.facts["values"], facts["output"])
+    how = "dequantized " if tflite_facts.is_quantized(facts["output"]) else ""
     far = np.abs(got - expected)
     worst = int(np.argmax(far))
     assert far[worst] <= tol["keras_steps"] * step, (
@@ -405,7 +272,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
         f"{got[worst]:.4f} where the float model gives {expected[worst]:.4f}. Check that the representative "
         "dataset covers the inputs' whole range."
     )
-    if not _is_quantized(facts["output"]):
+    if not tflite_facts.is_quantized(facts["output"]):
         return  # a float output is compared with the float model only; int8_tensors says what is wrong
     off = np.abs(got - reference_values) / step
     worst = int(np.argmax(off))
@@ -419,7 +286,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
 def check_size(student, exercise, reference_cache, tol):
     """The flatbuffer fits the size budget of a small microcontroller."""
     model = _student_tflite(student, exercise, reference_cache)
-    _litert_facts(model, reference_cache)  # a few bytes that are no model fit any budget: credit a model only
+    tflite_facts.litert_facts(model, reference_cache)  # a few bytes that are no model fit any budget: credit a model only
     limit = int(tol["model_bytes_max"])
     assert len(model) <= limit, (
         f"Your model is {len(model)} bytes; it should be at most {limit} bytes (an int8 sine model is about "
@@ -430,23 +297,23 @@ def check_size(student, exercise, reference_cache, tol):
 def check_micro(student, exercise, reference_cache, rng, tol, note):
     """Runs on the TensorFlow Lite Micro interpreter within the arena budget and agrees with LiteRT within one step."""
     model = _student_tflite(student, exercise, reference_cache)
-    facts = _litert_facts(model, reference_cache)
+    facts = tflite_facts.litert_facts(model, reference_cache)
     arena = int(tol["tflm_arena_bytes"])
-    micro, name = ("tflm", "TensorFlow Lite Micro") if tflm_available() else ("litert_ref", "LiteRT reference kernels")
-    x = _test_inputs(rng, 16)
-    run = _outputs(model, micro, x, facts["input"], reference_cache, arena_size=arena)
+    micro, name = ("tflm", "TensorFlow Lite Micro") if tflite_facts.tflm_available() else ("litert_ref", "LiteRT reference kernels")
+    x = tflite_facts.test_inputs(rng, 16)
+    run = tflite_facts.outputs(model, micro, x, facts["input"], reference_cache, arena_size=arena)
     assert run.error is None, (
         f"Your model did not run on {name} with a {arena}-byte tensor arena: {run.error}."
     )
-    baseline = _outputs(model, "litert", x, facts["input"], reference_cache)
+    baseline = tflite_facts.outputs(model, "litert", x, facts["input"], reference_cache)
     assert baseline.error is None, f"LiteRT could not run your model: {baseline.error}."
-    got = from_model_output(run.facts["values"], facts["output"])
-    expected = from_model_output(baseline.facts["values"], facts["output"])
+    got = tflite_facts.from_model_output(run.facts["values"], facts["output"])
+    expected = tflite_facts.from_model_output(baseline.facts["values"], facts["output"])
     # One step of the output's scale; a float output is dequantized inside, so use the reference's.
-    if _is_quantized(facts["output"]):
+    if tflite_facts.is_quantized(facts["output"]):
         step = facts["output"]["scales"][0]
     else:
-        step = _litert_facts(_reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
+        step = tflite_facts.litert_facts(tflite_facts.reference_tflite(exercise, reference_cache), reference_cache)["output"]["scales"][0]
     steps = np.abs(got - expected) / step
     worst = int(np.argmax(steps))
     assert steps[worst] <= tol["micro_steps"] + 1e-6, (
@@ -457,26 +324,11 @@ def check_micro(student, exercise, reference_cache, rng, tol, note):
         note(f"exercise 5: tflite-micro is not installed here, so the micro check ran on {name} instead")
 
 
-def _inspect_c_array(source: str, n: int, reference_cache) -> CArrayFacts:
-    """gcc's verdict on a C source, kept in the cache keyed by the source (most submissions write the same text).
-
-    A verdict cut short (a timeout, an unreadable output) is not kept.
-    """
-    cache = _cache(reference_cache).setdefault("c_array", {})
-    key = (hashlib.sha256(source.encode("utf-8")).hexdigest(), C_VAR, n)
-    if key in cache:
-        return cache[key]
-    facts = inspect_c_array(source, C_VAR, n)
-    if facts.run_error is None:
-        cache[key] = facts
-    return facts
-
-
 def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
     cache = student.cache
-    model = _reference_tflite(exercise, reference_cache)
+    model = tflite_facts.reference_tflite(exercise, reference_cache)
     if "c_array" not in cache:
-        source = student.probe("c_source", model, C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
+        source = student.probe("c_source", model, tflite_facts.C_VAR, what="to_c_array()", needs=["to_c_array"]).plain()
         if source.get("type") == "NoneType":
             cache["c_array"] = Mistake("returned_none", "Your to_c_array() returned None: build the C source as a "
                                        "str and `return` it.")
@@ -485,7 +337,7 @@ def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
                 f"to_c_array() should return the C source as a str; yours returned a {source['type']}."
             )
         else:
-            cache["c_array"] = _inspect_c_array(source["text"].decode("utf-8"), len(model), reference_cache)
+            cache["c_array"] = tflite_facts.inspect_c_array_cached(source["text"].decode("utf-8"), len(model), reference_cache)
             cache["c_text"] = source["text"].decode("utf-8")
     facts = cache["c_array"]
     if isinstance(facts, BaseException):
@@ -502,18 +354,18 @@ def _c_facts(student, exercise, reference_cache) -> tuple[CArrayFacts, int]:
 def check_c_array(student, exercise, reference_cache):
     """to_c_array(model, var_name) compiles with gcc and defines var_name and var_name_len holding the model's bytes."""
     facts, n = _c_facts(student, exercise, reference_cache)
-    asked = f"to_c_array(model, var_name={C_VAR!r})"
+    asked = f"to_c_array(model, var_name={tflite_facts.C_VAR!r})"
     if facts.link_error:
-        if f"{C_VAR}_len" in facts.link_error:
+        if f"{tflite_facts.C_VAR}_len" in facts.link_error:
             raise Mistake(
                 "missing_len",
-                f"A program using {asked} could not find `unsigned int {C_VAR}_len` (the linker said: "
+                f"A program using {asked} could not find `unsigned int {tflite_facts.C_VAR}_len` (the linker said: "
                 f"{facts.link_error}). Define the length next to the array, as `xxd -i` does.",
             )
-        if f"`{C_VAR}'" in facts.link_error:
+        if f"`{tflite_facts.C_VAR}'" in facts.link_error:
             raise Mistake(
                 "array_missing",
-                f"A program using {asked} could not find the array `{C_VAR}` (the linker said: "
+                f"A program using {asked} could not find the array `{tflite_facts.C_VAR}` (the linker said: "
                 f"{facts.link_error}). Define the array, named after var_name.",
             )
         raise AssertionError(f"A program using {asked} could not be linked against your C: {facts.link_error}.")
@@ -521,11 +373,11 @@ def check_c_array(student, exercise, reference_cache):
     if facts.length != n:
         raise Mistake(
             "wrong_length",
-            f"`{C_VAR}_len` is {facts.length}, but the model has {n} bytes: it must be exactly the number of "
+            f"`{tflite_facts.C_VAR}_len` is {facts.length}, but the model has {n} bytes: it must be exactly the number of "
             "bytes in the array (len(tflite_model)).",
         )
-    if facts.data != bytes(_reference_tflite(exercise, reference_cache)):
-        model = _reference_tflite(exercise, reference_cache)
+    if facts.data != bytes(tflite_facts.reference_tflite(exercise, reference_cache)):
+        model = tflite_facts.reference_tflite(exercise, reference_cache)
         first = next(i for i, (a, b) in enumerate(zip(facts.data, model)) if a != b)
         held = f" (the array holds {facts.sizeof} bytes)" if facts.sizeof is not None else ""
         size = facts.sizeof if facts.sizeof is not None else n
@@ -535,7 +387,7 @@ def check_c_array(student, exercise, reference_cache):
                      if sorted(facts.data) == sorted(model) else ("wrong_bytes", "they are not the model's bytes"))
         raise Mistake(
             name,
-            f"The array `{C_VAR}` should hold the model's bytes in order{held}: {why}; byte {first} is "
+            f"The array `{tflite_facts.C_VAR}` should hold the model's bytes in order{held}: {why}; byte {first} is "
             f"0x{facts.data[first]:02x} where the model has 0x{model[first]:02x}. Write every byte once, in "
             "order, whatever the number per line.",
         )
@@ -550,21 +402,21 @@ def _check_declarations(text: str) -> None:
     """The array and its length are declared as the microcontroller build expects (the `xxd -i` types)."""
     import re
 
-    array = re.search(rf"([\w\s()]*?)\b{C_VAR}\s*\[", text)
+    array = re.search(rf"([\w\s()]*?)\b{tflite_facts.C_VAR}\s*\[", text)
     words = set(re.findall(r"\w+", array.group(1))) if array else set()
     if array and not ("const" in words and ({"unsigned", "char"} <= words or "uint8_t" in words)):
         raise Mistake(
             "array_declaration",
-            f"Your array is declared `{' '.join(array.group(1).split())} {C_VAR}[]`; declare it `const unsigned char "
-            f"{C_VAR}[]`: bytes 0-255 (unsigned char), and const so that a microcontroller keeps the model in flash "
+            f"Your array is declared `{' '.join(array.group(1).split())} {tflite_facts.C_VAR}[]`; declare it `const unsigned char "
+            f"{tflite_facts.C_VAR}[]`: bytes 0-255 (unsigned char), and const so that a microcontroller keeps the model in flash "
             "instead of copying it into its scarce RAM.",
         )
-    length = re.search(rf"([\w\s]*?)\b{C_VAR}_len\b", text)
+    length = re.search(rf"([\w\s]*?)\b{tflite_facts.C_VAR}_len\b", text)
     if length and "unsigned" not in length.group(1).split():
         raise Mistake(
             "array_declaration",
-            f"Your length is declared `{' '.join(length.group(1).split())} {C_VAR}_len`; declare it `unsigned int "
-            f"{C_VAR}_len`, as `xxd -i` does: a byte count is never negative.",
+            f"Your length is declared `{' '.join(length.group(1).split())} {tflite_facts.C_VAR}_len`; declare it `unsigned int "
+            f"{tflite_facts.C_VAR}_len`, as `xxd -i` does: a byte count is never negative.",
         )
 
 
@@ -572,19 +424,19 @@ def check_c_array_aligned(student, exercise, reference_cache):
     """The C array is declared 16-byte aligned, as TensorFlow Lite Micro needs to read a model in place."""
     facts, n = _c_facts(student, exercise, reference_cache)
     # Alignment counts for the array that holds the model, not for a placeholder.
-    holds_model = (facts.data == _reference_tflite(exercise, reference_cache) if facts.data is not None
+    holds_model = (facts.data == tflite_facts.reference_tflite(exercise, reference_cache) if facts.data is not None
                    else facts.sizeof in (None, n))
     assert holds_model, (
-        f"Your array `{C_VAR}` does not hold the model's {n} bytes: align the array that holds every byte of "
+        f"Your array `{tflite_facts.C_VAR}` does not hold the model's {n} bytes: align the array that holds every byte of "
         "the model."
     )
     assert facts.alignment is not None, (
-        f"The grader could not read the alignment of `{C_VAR}` from your C: {facts.info_error}."
+        f"The grader could not read the alignment of `{tflite_facts.C_VAR}` from your C: {facts.info_error}."
     )
     if facts.alignment < 16:
         raise Mistake(
             "missing_alignment",
-            f"Your array `{C_VAR}` is declared with {facts.alignment}-byte alignment; TensorFlow Lite Micro reads the "
+            f"Your array `{tflite_facts.C_VAR}` is declared with {facts.alignment}-byte alignment; TensorFlow Lite Micro reads the "
             "model in place and needs it 16-byte aligned. Declare it `alignas(16)` (from <stdalign.h>) or add "
             "`__attribute__((aligned(16)))`.",
         )

@@ -286,7 +286,7 @@ def recomputed_return(node):
     def recompute(n):
         n.body.insert(len(n.body) - 1, copy.deepcopy(assigns[0]))
         return n
-    return [(f"after_update", recompute)]
+    return [("after_update", recompute)]
 
 
 BEGINNER: dict[str, Operator] = {
