@@ -152,7 +152,7 @@ def judge_exercises(runs: Sequence[tuple[Exercise, RunnerSession]], seeds: Seeds
                                                       checks=_all_parts(ex, check_status, e.feedback)),
                               [], list(session.notes)))
             return False
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001  (the judge's own error: raised once pytest is done)
             failure.append(e)
             return False
         return not failure
@@ -161,7 +161,7 @@ def judge_exercises(runs: Sequence[tuple[Exercise, RunnerSession]], seeds: Seeds
         done.add(c.exercise.id)
         try:
             judged(c.exercise, _judged(c, started[c.exercise.id]))
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001  (likewise)
             failure.append(e)
 
     _run_pytest(list(collectors), ChecksPlugin(collectors, begin, end))
@@ -175,7 +175,7 @@ def judge_exercises(runs: Sequence[tuple[Exercise, RunnerSession]], seeds: Seeds
 
 
 def _base(ex: Exercise) -> dict:
-    return dict(id=ex.id, slug=ex.slug, title=ex.title, max_score=ex.max_score)
+    return {"id": ex.id, "slug": ex.slug, "title": ex.title, "max_score": ex.max_score}
 
 
 def _judged(collector: CheckCollector, start: float) -> Judged:
