@@ -126,7 +126,7 @@ class Grader:
 
     def _grade_directory(self, directory: Path, chosen: list[catalog.Exercise], seeds: Seeds, submission_id: str,
                          start: float, limits: dict | None) -> Report:
-        from grader.judge.exercise import judge_exercise, missing_result, needs_tensorflow, open_session
+        from grader.judge.exercise import Judged, judge_exercises, missing_result, needs_tensorflow, open_session
         from grader.notebook.submission import take, error_result
         from grader.report import ExerciseResult, Report, round_score
         from grader.submission import locate, looked_for
@@ -136,6 +136,12 @@ class Grader:
         from_notebooks = take(directory)  # notebooks left out cells, or could not be read
         # Stop each judged exercise's runner while the next one is judged.
         closer = ThreadPoolExecutor(1, thread_name_prefix="grader-close")
+        judged: dict[int, Future] = {}
+
+        def stop(ex: catalog.Exercise, done: Judged) -> None:
+            judged[ex.id] = closer.submit(done.finish)
+            del sessions[ex.id]
+
         try:
             for ex in chosen:
                 found = None if ex.slug in from_notebooks.unreadable else locate(directory, ex)
@@ -144,24 +150,20 @@ class Grader:
                                                    launcher=self.zygote)
             if any(needs_tensorflow(ex) for ex in chosen if ex.id in sessions):
                 _import_tensorflow()  # the references need it; this overlaps the runners' start
-            judged: list[Future | ExerciseResult] = []
-            for ex in chosen:
-                if ex.id not in sessions:
-                    unreadable = from_notebooks.unreadable.get(ex.slug)
-                    judged.append(error_result(ex, unreadable) if unreadable else
-                                  missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
-                    continue
-                judged.append(closer.submit(judge_exercise(ex, sessions[ex.id], seeds).finish))
-                del sessions[ex.id]
+            judge_exercises([(ex, sessions[ex.id]) for ex in chosen if ex.id in sessions], seeds, stop)
             results: list[ExerciseResult] = []
             internal: list[str] = []
             notes: list[str] = list(from_notebooks.notes)
-            for item in judged:
-                if isinstance(item, Future):
-                    item, errors, ex_notes = item.result()
+            for ex in chosen:
+                if ex.id in judged:
+                    result, errors, ex_notes = judged[ex.id].result()
                     internal += errors
                     notes += ex_notes
-                results.append(item)
+                else:
+                    unreadable = from_notebooks.unreadable.get(ex.slug)
+                    result = (error_result(ex, unreadable) if unreadable else
+                              missing_result(ex, from_notebooks.looked_for.get(ex.slug) or looked_for(ex, directory)))
+                results.append(result)
         finally:
             for s in sessions.values():
                 s.close()

@@ -1,4 +1,4 @@
-"""Judge one exercise of one submission: runner up, hidden checks through pytest, result out."""
+"""Judge the exercises of one submission: runners up, hidden checks through one pytest session, results out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import Exercise, solutions_dir
-from grader.judge.plugin import CheckCollector, Seeds
+from grader.judge.plugin import CheckCollector, ChecksPlugin, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
-from grader.runner.launch import Launcher, helpers_from
+from grader.runner.launch import Launcher
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 PROBES_DIR = Path(__file__).resolve().parent.parent / "runner" / "probes"
@@ -121,23 +122,64 @@ class Judged:
         return self.result.model_copy(update={"output": self.session.output()}), self.internal, self.notes
 
 
-def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> Judged:
-    """Run the hidden checks against an open runner session."""
-    start = time.perf_counter()
-    base = dict(id=ex.id, slug=ex.slug, title=ex.title, max_score=ex.max_score)
-    try:
-        session.wait_ready()
-    except StudentError as e:
-        status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
-        return Judged(session, ExerciseResult(**base, status=status, score=0.0, message=e.feedback,  # type: ignore[arg-type]
-                                              duration_s=time.perf_counter() - start,
-                                              checks=_all_parts(ex, check_status, e.feedback)), [], list(session.notes))
+def judge_exercises(runs: Sequence[tuple[Exercise, RunnerSession]], seeds: Seeds,
+                    judged: Callable[[Exercise, Judged], None]) -> None:
+    """Run the hidden checks of each exercise against its open runner session, in one pytest session.
 
-    cache = _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {})
-    collector = CheckCollector(ex, session, seeds, cache)
-    with helpers_from(session.launcher):  # the checks' trusted helpers fork from the runners' zygote
-        _run_pytest(check_module(ex), collector)
+    `judged(exercise, Judged)` is called as soon as an exercise's checks are done (its
+    module fixtures torn down), so its runner can be stopped while the next one is judged.
+    Each exercise keeps its own runner, limits, deadline, seeds and reference cache.
+    """
+    if not runs:
+        return  # pytest given no module would collect its working directory
+    collectors = {check_module(ex): CheckCollector(ex, session, seeds,
+                                                   _REFERENCE_CACHES.setdefault((ex.slug, seeds.seed, seeds.secret), {}))
+                  for ex, session in runs}
+    started: dict[int, float] = {}
+    done: set[int] = set()
+    failure: list[BaseException] = []  # the judge's own error in begin/end: raised once pytest is done
 
+    def begin(c: CheckCollector) -> bool:
+        ex, session = c.exercise, c.session
+        started[ex.id] = time.perf_counter()
+        try:
+            session.wait_ready()
+        except StudentError as e:
+            done.add(ex.id)
+            status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
+            judged(ex, Judged(session, ExerciseResult(**_base(ex), status=status, score=0.0, message=e.feedback,  # type: ignore[arg-type]
+                                                      duration_s=time.perf_counter() - started[ex.id],
+                                                      checks=_all_parts(ex, check_status, e.feedback)),
+                              [], list(session.notes)))
+            return False
+        except BaseException as e:  # noqa: BLE001  (the judge's own error: raised once pytest is done)
+            failure.append(e)
+            return False
+        return not failure
+
+    def end(c: CheckCollector) -> None:
+        done.add(c.exercise.id)
+        try:
+            judged(c.exercise, _judged(c, started[c.exercise.id]))
+        except BaseException as e:  # noqa: BLE001  (likewise)
+            failure.append(e)
+
+    _run_pytest(list(collectors), ChecksPlugin(collectors, begin, end))
+    if failure:
+        raise failure[0]
+    for c in collectors.values():  # a check module that could not be collected ran no check
+        if c.exercise.id not in done and (c.exercise.id in started or begin(c)):
+            end(c)
+    if failure:
+        raise failure[0]
+
+
+def _base(ex: Exercise) -> dict:
+    return {"id": ex.id, "slug": ex.slug, "title": ex.title, "max_score": ex.max_score}
+
+
+def _judged(collector: CheckCollector, start: float) -> Judged:
+    ex, session = collector.exercise, collector.session
     checks, internal = [], list(collector.internal_errors)
     for part in ex.parts:
         result = collector.results.get(part.id)
@@ -155,25 +197,26 @@ def judge_exercise(ex: Exercise, session: RunnerSession, seeds: Seeds) -> Judged
     else:
         status = "failed"
         message = f"{sum(c.status == 'passed' for c in checks)} of {len(checks)} checks passed."
-    return Judged(session, ExerciseResult(**base, status=status, score=score, message=message,  # type: ignore[arg-type]
+    return Judged(session, ExerciseResult(**_base(ex), status=status, score=score, message=message,  # type: ignore[arg-type]
                                           duration_s=time.perf_counter() - start,
                                           student_s=round(session.student_seconds, 3), checks=checks),
                   internal, [*session.notes, *collector.notes])
 
 
-def _run_pytest(module: Path, collector: CheckCollector) -> None:
+def _run_pytest(modules: list[Path], plugin: ChecksPlugin) -> None:
     args = [
-        str(module), "--assert=plain", "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
+        *map(str, modules), "--assert=plain", "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
         "-p", "no:warnings", "-p", "no:logging",
         # Both would gc.collect() five times per run: seconds, with TensorFlow's heap loaded.
-        "-p", "no:unraisableexception", "-p", "no:threadexception", "--capture=no", "-c", os.devnull, "--rootdir", str(module.parent),
+        "-p", "no:unraisableexception", "-p", "no:threadexception", "--capture=no", "-c", os.devnull,
+        "--rootdir", str(CHECKS_DIR), "--continue-on-collection-errors",  # one module's error spares the others
         "-o", "python_functions=check_*", "-o", "python_files=*.py", "--import-mode=importlib",
     ]
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin touches grading
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            pytest.main(args, plugins=[collector])
+            pytest.main(args, plugins=[plugin])
     finally:
         if saved is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)

@@ -1,9 +1,11 @@
-"""The pytest plugin the judge passes to `pytest.main`: fixtures in, outcomes out.
+"""The pytest plugin the judge passes to `pytest.main`, once per submission: fixtures in, outcomes out.
 
-Checks are plain pytest functions (`check_<part id>`). This one object gives
-them their fixtures and turns each outcome into a `CheckResult`: an assert
-message or a `Mistake` is feedback; a `StudentError` from the runner is the
-student's exception, timeout or crash; anything else is the grader's own fault.
+Checks are plain pytest functions (`check_<part id>`), one module per exercise. One
+`CheckCollector` per exercise turns each outcome into a `CheckResult`: an assert
+message or a `Mistake` is feedback; a `StudentError` from the runner is the student's
+exception, timeout or crash; anything else is the grader's own fault. `ChecksPlugin`
+gives each check module the fixtures of its own exercise and tells the judge when an
+exercise's checks begin and end, so one pytest session serves all of a submission.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import sys
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +33,7 @@ from grader.runner.client import (
     StudentError,
     StudentTimeout,
 )
+from grader.runner.launch import helpers_from
 
 
 class StudentProxy:
@@ -77,8 +82,10 @@ class Seeds:
         return int(self.sequence("runner", slug).generate_state(1)[0] % 2**31)
 
 
-@dataclass(eq=False)  # pytest keeps plugins in sets
+@dataclass(eq=False)
 class CheckCollector:
+    """One exercise's checks: what they are given and what came out of them."""
+
     exercise: Exercise
     session: RunnerSession
     seeds: Seeds
@@ -89,38 +96,8 @@ class CheckCollector:
     notes: list[str] = field(default_factory=list)
     submission_cache: dict = field(default_factory=dict)
 
-    # -- fixtures ------------------------------------------------------------
-
-    @pytest.fixture
-    def student(self) -> StudentProxy:
-        return StudentProxy(self.session, self.exercise.functions, self.submission_cache)
-
-    @pytest.fixture
-    def rng(self, request) -> np.random.Generator:
-        return np.random.default_rng(self.seeds.sequence(self.exercise.slug, request.node.name))
-
-    @pytest.fixture
-    def tol(self) -> dict:
-        return dict(self.exercise.tolerances)
-
-    @pytest.fixture(name="exercise")
-    def exercise_fixture(self) -> Exercise:
-        return self.exercise
-
-    @pytest.fixture
-    def note(self):
-        """`note(text)` records in the report's environment that a part was missing or weaker here."""
-        return self.notes.append
-
-    @pytest.fixture(name="reference_cache")
-    def reference_cache_fixture(self) -> dict:
-        return self.reference_cache
-
-    # -- outcomes --------------------------------------------------------------
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        yield
+    def record(self, item, call) -> None:
+        """Turn a check's setup or call outcome into its part's `CheckResult`."""
         if call.when == "teardown" or (call.when == "setup" and call.excinfo is None):
             return
         part_id = item.name.removeprefix("check_")
@@ -163,3 +140,74 @@ class CheckCollector:
         return result.model_copy(update={**fail, "status": "error",
                                           "message": "The grader itself failed on this check (not your fault): "
                                                      "please tell your instructor.", "hint": ""})
+
+
+@dataclass(eq=False)  # pytest keeps plugins in sets
+class ChecksPlugin:
+    """Routes each check module's fixtures and outcomes to its exercise's `CheckCollector`.
+
+    Before an exercise's first check `begin(collector)` is called; when it returns False
+    (the runner never got ready) the exercise's checks are not run. After its last check
+    (module fixtures torn down) `end(collector)` is called.
+    """
+
+    collectors: dict[Path, CheckCollector]
+    begin: Callable[[CheckCollector], bool]
+    end: Callable[[CheckCollector], None]
+    _current: CheckCollector | None = None
+    _runnable: bool = False
+
+    def _of(self, node) -> CheckCollector:
+        return self.collectors[Path(node.path)]
+
+    # -- fixtures ------------------------------------------------------------
+
+    @pytest.fixture
+    def student(self, request) -> StudentProxy:
+        c = self._of(request.node)
+        return StudentProxy(c.session, c.exercise.functions, c.submission_cache)
+
+    @pytest.fixture
+    def rng(self, request) -> np.random.Generator:
+        c = self._of(request.node)
+        return np.random.default_rng(c.seeds.sequence(c.exercise.slug, request.node.name))
+
+    @pytest.fixture
+    def tol(self, request) -> dict:
+        return dict(self._of(request.node).exercise.tolerances)
+
+    @pytest.fixture(name="exercise")
+    def exercise_fixture(self, request) -> Exercise:
+        return self._of(request.node).exercise
+
+    @pytest.fixture
+    def note(self, request):
+        """`note(text)` records in the report's environment that a part was missing or weaker here."""
+        return self._of(request.node).notes.append
+
+    @pytest.fixture(name="reference_cache")
+    def reference_cache_fixture(self, request) -> dict:
+        return self._of(request.node).reference_cache
+
+    # -- the run -----------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        c = self._of(item)
+        if c is not self._current:
+            self._current, self._runnable = c, self.begin(c)
+        with helpers_from(c.session.launcher):  # the checks' trusted helpers fork from the runners' zygote
+            yield
+        if nextitem is None or self._of(nextitem) is not c:
+            self._current = None
+            if self._runnable:
+                self.end(c)
+
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_protocol")
+    def pytest_runtest_protocol_unready(self, item, nextitem):  # pytest takes only pytest_* names
+        return None if self._runnable else True  # True: this item's protocol is done, nothing of it runs
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        self._of(item).record(item, call)
