@@ -15,97 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.support import tflite_facts
+from grader.checks.support.student_tflite import student_tflite
 from grader.checks.support.c_array_harness import CArrayFacts
 from grader.judge.feedback import Mistake, fmt
-from grader.runner.client import StudentError, StudentRaised
-
-def _no_representative_dataset(error: StudentRaised) -> bool:
-    return "representative_dataset" in (error.message or "") and "full integer" in (error.message or "").lower()
-
-
-def _student_tflite(student, exercise, reference_cache) -> bytes:
-    """The bytes the student's quantize returned, computed once; a failure fails every check that needs them."""
-    cache = student.cache
-    if "student" not in cache:
-        try:
-            facts = student.probe("quantize", tflite_facts.weights(exercise), tflite_facts.sample(), what="quantize()", needs=["quantize"])
-            cache["student"] = facts.plain()
-        except StudentError as e:
-            cache["student"] = e
-    result = cache["student"]
-    if isinstance(result, StudentRaised) and _no_representative_dataset(result):
-        raise Mistake(
-            "no_representative_dataset",
-            "Your quantize() raised: the converter needs calibration data for full-integer quantization "
-            f"({result.exc_type}: {result.message.strip().splitlines()[0]}). Set "
-            "`converter.representative_dataset = representative_dataset(x_sample)` so it can measure "
-            "the range of every activation.",
-        )
-    if isinstance(result, StudentRaised) and "FLOAT64 but expected type FLOAT32" in (result.message or ""):
-        raise Mistake(
-            "float64_samples",
-            "Your quantize() raised: the converter got float64 samples from your representative dataset "
-            "where the model takes float32 ('Got value of type FLOAT64 but expected type FLOAT32'). "
-            "Convert the samples with `.astype(np.float32)`.",
-        )
-    if isinstance(result, StudentRaised) and "'generator' object is not callable" in (result.message or ""):
-        raise Mistake(
-            "generator_not_function",
-            "Your quantize() raised: the converter got a generator object where it wants a function it can call "
-            f"for a fresh generator ({result.exc_type}: {result.message.strip().splitlines()[0]}). Your "
-            "representative_dataset yields the items itself, so calling it gives a generator: hand the converter "
-            "a function that makes one, `lambda: representative_dataset(x_sample)`.",
-        )
-    if isinstance(result, StudentRaised) and "'list' object is not callable" in (result.message or ""):
-        raise Mistake(
-            "list_not_generator",
-            "Your quantize() raised: the converter got a list where it wants a function it can call for a fresh "
-            f"generator ({result.exc_type}: {result.message.strip().splitlines()[0]}). Make representative_dataset "
-            "yield the items instead of collecting them in a list.",
-        )
-    if isinstance(result, StudentRaised) and "Unsupported value from dataset" in (result.message or ""):
-        raise Mistake(
-            "bare_array",
-            "Your quantize() raised: the converter wants each item of the representative dataset to be a list "
-            "holding the model's inputs, `[sample]`, and got a bare array ('Unsupported value from dataset').",
-        )
-    if isinstance(result, StudentRaised) and "must be tf.float32" in (result.message or ""):
-        raise Mistake(
-            "no_optimizations",
-            "Your quantize() raised: int8 input and output types need a quantized model, and the converter was not "
-            f"asked to quantize ({result.exc_type}: {result.message.strip().splitlines()[0]}). Set "
-            "`converter.optimizations = [tf.lite.Optimize.DEFAULT]`.",
-        )
-    if isinstance(result, StudentRaised) and any(f"'{name}' object is not iterable" in (result.message or "") or
-                                                 f"type '{name}' is not iterable" in (result.message or "")
-                                                 for name in ("Optimize", "OpsSet")):
-        raise Mistake(
-            "setting_not_a_list",
-            f"Your quantize() raised {result.exc_type}: {result.message.strip().splitlines()[0]}. "
-            "converter.optimizations and converter.target_spec.supported_ops are lists: `[tf.lite.Optimize.DEFAULT]`, "
-            "`[tf.lite.OpsSet.TFLITE_BUILTINS_INT8]`.",
-        )
-    if isinstance(result, BaseException):
-        raise result
-    if result.get("type") == "NoneType":
-        raise Mistake("returned_none", "Your quantize() returned None: return the bytes that converter.convert() "
-                      "gives back.")
-    if "path" in result:
-        raise Mistake(
-            "path_instead_of_bytes",
-            f"Your quantize() returned a path ({result['path']!r}, a {result['type']}), not the model. "
-            "Return the bytes themselves: the result of `converter.convert()`.",
-        )
-    if "bytes" not in result:
-        raise AssertionError(
-            f"quantize() should return the flatbuffer as bytes (what converter.convert() returns); "
-            f"yours returned a {result['type']}."
-        )
-    return result["bytes"]
-
-
-# --- interpreters, in a worker process -----------------------------------------------------
-
+from grader.runner.client import StudentRaised
 
 def check_representative_dataset(student, rng):
     """representative_dataset(x_sample) is a generator function yielding [float32 array (1, n_features)] from the sample."""
@@ -182,7 +95,7 @@ def check_representative_dataset(student, rng):
 
 def check_flatbuffer(student, exercise, reference_cache):
     """quantize(model, x_sample) returns the bytes of a TFLite flatbuffer that LiteRT can load."""
-    model = _student_tflite(student, exercise, reference_cache)
+    model = student_tflite(student, exercise, reference_cache)
     assert len(model) >= 8 and model[4:8] == b"TFL3", (
         f"quantize() should return a TFLite flatbuffer (its bytes 4-8 read 'TFL3'); your {len(model)} bytes "
         f"start with {model[:8]!r}."
@@ -192,7 +105,7 @@ def check_flatbuffer(student, exercise, reference_cache):
 
 def check_int8_tensors(student, exercise, reference_cache):
     """Input and output are int8, every tensor is int8 except int32 biases, no float operators remain."""
-    facts = tflite_facts.litert_facts(_student_tflite(student, exercise, reference_cache), reference_cache)
+    facts = tflite_facts.litert_facts(student_tflite(student, exercise, reference_cache), reference_cache)
     io = {facts["input"]["dtype"], facts["output"]["dtype"]}
     tensors = {t["index"]: t for t in facts["tensors"]}
     float_activation = any(
@@ -250,7 +163,7 @@ def check_int8_tensors(student, exercise, reference_cache):
 
 def check_accuracy(student, exercise, reference_cache, rng, tol):
     """Dequantized outputs follow the float model, within a couple of steps of the judge's own int8 conversion."""
-    model = _student_tflite(student, exercise, reference_cache)
+    model = student_tflite(student, exercise, reference_cache)
     facts = tflite_facts.litert_facts(model, reference_cache)
     x = tflite_facts.test_inputs(rng)
     expected = tflite_facts.float_outputs(tflite_facts.weights(exercise), x)
@@ -285,7 +198,7 @@ def check_accuracy(student, exercise, reference_cache, rng, tol):
 
 def check_size(student, exercise, reference_cache, tol):
     """The flatbuffer fits the size budget of a small microcontroller."""
-    model = _student_tflite(student, exercise, reference_cache)
+    model = student_tflite(student, exercise, reference_cache)
     tflite_facts.litert_facts(model, reference_cache)  # a few bytes that are no model fit any budget: credit a model only
     limit = int(tol["model_bytes_max"])
     assert len(model) <= limit, (
@@ -296,7 +209,7 @@ def check_size(student, exercise, reference_cache, tol):
 
 def check_micro(student, exercise, reference_cache, rng, tol, note):
     """Runs on the TensorFlow Lite Micro interpreter within the arena budget and agrees with LiteRT within one step."""
-    model = _student_tflite(student, exercise, reference_cache)
+    model = student_tflite(student, exercise, reference_cache)
     facts = tflite_facts.litert_facts(model, reference_cache)
     arena = int(tol["tflm_arena_bytes"])
     micro, name = ("tflm", "TensorFlow Lite Micro") if tflite_facts.tflm_available() else ("litert_ref", "LiteRT reference kernels")
