@@ -56,10 +56,8 @@ def resolve_seeds(seed: int | None = None) -> Seeds:
 def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
     from grader import catalog
 
-    if not exercises:
-        return list(catalog.exercises())
     try:
-        return [catalog.exercise(e) for e in exercises]
+        return catalog.select(exercises)
     except catalog.CatalogError as e:
         raise GradingError(str(e)) from None
 

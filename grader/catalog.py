@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -154,6 +155,11 @@ def secret_seed() -> int | None:
         raise CatalogError(f"{env} must be a non-negative integer, got {value!r}: "
                            "set it to a number only you know, or unset it")
     return int(value)
+
+
+def select(refs: Sequence[int | str] | None) -> list[Exercise]:
+    """The exercises asked for by number or slug, in that order; every exercise when none are named."""
+    return list(exercises()) if not refs else [exercise(ref) for ref in refs]
 
 
 def exercise(ref: int | str) -> Exercise:

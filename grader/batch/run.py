@@ -43,12 +43,6 @@ from grader.report import Report, error_report
 INTERRUPTED = 130
 
 
-def selected_exercises(exercises: Sequence[int] | None) -> list[catalog.Exercise]:
-    if exercises is None:
-        return list(catalog.exercises())
-    return [catalog.exercise(n) for n in exercises]
-
-
 def default_state_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.grader-state"
 
@@ -66,7 +60,7 @@ def grade_entry(pool: Pool, entry: Entry, settings: JobSettings, logs: Path) -> 
     start = time.monotonic()
 
     def failed(message: str) -> Report:
-        return error_report(entry.id, selected_exercises(settings.exercises), effective_seed(settings.seed),
+        return error_report(entry.id, catalog.select(settings.exercises), effective_seed(settings.seed),
                             __version__, message, time.monotonic() - start)  # fmt: skip
 
     try:
@@ -191,7 +185,7 @@ def run_batch(
 
     try:
         resolve_seeds(seed)  # a bad secret seed would fail every submission: say so once, up front
-        chosen = [ex.id for ex in selected_exercises(exercises)] if exercises is not None else None
+        chosen = [ex.id for ex in catalog.select(exercises)] if exercises is not None else None
         entries = discover(directory, exclude=[out, state])
     except (BatchError, catalog.CatalogError, GradingError) as e:
         print(f"grade batch: {e}", file=stream)

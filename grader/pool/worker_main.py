@@ -39,6 +39,7 @@ from pathlib import Path
 
 from grader import __version__, catalog, submission
 from grader.pool.procs import descendants, kill
+from grader.pool.store import effective_seed
 from grader.report import error_report
 
 
@@ -99,8 +100,7 @@ def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, see
         try:
             root = submission.prepare(path, Path(scratch))
         except submission.SubmissionError as e:
-            chosen = catalog.exercises() if exercises is None else [catalog.exercise(n) for n in exercises]
-            report = error_report(sid, chosen, catalog.course().seed if seed is None else seed, __version__,
+            report = error_report(sid, catalog.select(exercises), effective_seed(seed), __version__,
                                   f"Your submission could not be opened: {e}")
         else:
             report = grading.grade(root, exercises=exercises, seed=seed, submission_id=sid)

@@ -50,8 +50,7 @@ class Job:
 
 def job_timeout(exercises: Sequence[int] | None) -> float:
     """A bound on one submission: its exercises' own limits, plus a worker's start-up, with room to spare."""
-    chosen = catalog.exercises() if exercises is None else [catalog.exercise(n) for n in exercises]
-    return 60.0 + 1.5 * sum(ex.limits.exercise_seconds for ex in chosen)
+    return 60.0 + 1.5 * sum(ex.limits.exercise_seconds for ex in catalog.select(exercises))
 
 
 class WorkerTimeout(Exception):

@@ -77,7 +77,7 @@ def request_hash(body: SubmissionIn, exercises: list[int] | None) -> str:
 
 def _has_student_file(paths: list[PurePosixPath], exercises: list[int] | None) -> bool:
     """Name-only version of `grader.submission.locate` (with the wrapping-folder rule of `_root`)."""
-    chosen = [catalog.exercise(n) for n in exercises] if exercises else list(catalog.exercises())
+    chosen = catalog.select(exercises)
     slugs = {ex.slug for ex in catalog.exercises()}
     while paths and len({p.parts[0] for p in paths}) == 1 and all(len(p.parts) > 1 for p in paths) \
             and paths[0].parts[0] not in slugs:
@@ -146,14 +146,14 @@ def check_notebook(data: bytes, exercises: list[int] | None) -> None:
         scanned = extract.scan(ipynb.code_cells(data, "the notebook"))
     except ipynb.NotebookError as e:
         raise _invalid("bad_archive", f"the archive cannot be graded: {e}") from None
-    chosen = [catalog.exercise(n) for n in exercises] if exercises else list(catalog.exercises())
+    chosen = catalog.select(exercises)
     if not any(f in scanned.chunks or f in scanned.broken for ex in chosen for f in ex.functions):
         wanted = "; ".join(", ".join(f"{f}()" for f in ex.functions) for ex in chosen)
         raise _invalid("no_student_file", f"the notebook defines none of the functions of the exercises asked for: {wanted}")
 
 
 def _no_file_message(exercises: list[int] | None) -> str:
-    chosen = [catalog.exercise(n) for n in exercises] if exercises else list(catalog.exercises())
+    chosen = catalog.select(exercises)
     wanted = ", ".join(f"{ex.file} (or {ex.slug}/{ex.file})" for ex in chosen)
     return f"the submission holds no student file of the exercises asked for: {wanted}"
 
