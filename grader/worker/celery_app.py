@@ -52,7 +52,11 @@ def transport_options() -> dict:
     visibility = visibility_timeout_s()
     # Look for abandoned jobs every tenth of the visibility timeout (kombu's default: every 100 s).
     sweep = max(1, min(10, int(visibility / 10)))
+    # The sweep runs under a lock in Redis; a worker killed while it holds the lock would keep
+    # every abandoned job from being handed out until it expires (kombu's default: 300 s).
+    mutex = max(10, 3 * sweep)
     return {"visibility_timeout": visibility, "unacked_restore_interval": sweep, "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": mutex,
             "socket_timeout": 30, "socket_connect_timeout": 5}
 
 
