@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import api  # noqa: E402
-from grader.notebook import card  # noqa: E402
+from grader.web import card  # noqa: E402
 
 SUBMISSION = ROOT / "tests" / "scenarios" / "ex1_loss" / "sum_instead_of_mean" / "submission"
 PAGE = """<!doctype html><html><head><meta charset="utf-8"></head>

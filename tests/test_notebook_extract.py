@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader import catalog
-from grader.notebook import build, card, extract, ipynb
+from grader.notebook import build, extract, ipynb
+from grader.web import card
 from grader.notebook.submission import stub, student_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,8 +173,8 @@ def test_the_exercise_notebooks_are_in_sync_with_their_readme_and_stub():
 
 
 def test_importing_grader_stays_light():
-    code = ("import sys\nfrom grader import check, hint\nimport grader.notebook.card, grader.notebook.extract\n"
-            "heavy = [m for m in ('tensorflow', 'numpy', 'pytest', 'keras') if m in sys.modules]\n"
+    code = ("import sys\nfrom grader import check, hint\nimport grader.web.card, grader.notebook.extract\n"
+            "grader.web.card.report_html({'exercises': []})\nheavy = [m for m in ('tensorflow', 'numpy', 'pytest', 'keras') if m in sys.modules]\n"
             "assert not heavy, heavy\nprint('ok')")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "ok", run.stderr

@@ -2,5 +2,5 @@
 
 extract (cells -> student file), ipynb (reading a notebook), live (a kernel's functions ->
 student file), submission (.ipynb submissions), helper (the kernel's warm grading worker),
-check (check/hint and their results), card (HTML and text), build (the exercise notebooks).
+check (check/hint and their results; the card is grader.web.card), build (the exercise notebooks).
 """

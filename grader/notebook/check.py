@@ -15,7 +15,7 @@ import types
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.notebook import card
+from grader.web import card
 
 SUBMISSION_ID = "notebook"
 
