@@ -122,7 +122,11 @@ def grade_payload(payload: dict, attempts: int) -> dict:
 
 
 def register(app: Celery) -> None:
-    """Add the grading task to `app` (the worker's), and start a warm pool worker in each Celery child."""
+    """Add the grading task to `app` (the worker's), start a warm pool worker in each Celery child,
+    and keep the hold on running jobs at the broker (`grader.worker.leases`)."""
+    from grader.worker.leases import HoldJobs
+
+    app.steps["consumer"].add(HoldJobs)
     signals.worker_process_init.connect(_start_slot, weak=False)
     signals.worker_process_shutdown.connect(_stop_slot, weak=False)
 
