@@ -136,8 +136,8 @@ def main() -> None:
     print(f"\nsettings: visibility timeout {options['visibility_timeout']:g} s, renewed every {renew_every_s():g} s "
           f"by a live worker, sweep every {options['unacked_restore_interval']} s")
     print(f"kill -9 of a worker's process group -> its job running on another worker, over {len(again)} rounds: "
-          f"median {statistics.median(again):.1f} s, max {max(again):.1f} s (goal <= 60 s; before: 1800 s, "
-          f"{1800 / max(again):.0f}x longer)")
+          f"median {statistics.median(again):.1f} s, max {max(again):.1f} s (goal <= 60 s: "
+          f"{'met' if max(again) <= 60 else 'NOT met'}; before the renewed hold: 1800 s)")
     print(f"-> done (graded again from the start, a {args.job_seconds:g} s job): "
           f"median {statistics.median(r['done_s'] for r in rounds):.1f} s")
     load = os.getloadavg()

@@ -8,6 +8,9 @@ with an old token (a lease that expired meanwhile) changes nothing. A lease that
 is not renewed, or that a previous run of the service held (`recover`), sends
 its job back to the queue, or to `failed` once it has had its attempts. Each of
 these is one transaction, so a submission ends with exactly one report.
+Finished submissions are deleted after the retention period (`prune`), or all of
+one key's at once (`purge_key`), with `secure_delete` on so their content is
+overwritten, not left in the file's free pages.
 """
 
 from __future__ import annotations

@@ -29,12 +29,12 @@ logger = logging.getLogger(__name__)
 
 def held_tags() -> list[str]:
     """The delivery tags of every message this worker holds: received, waiting for a slot, or running."""
-    tags = []
-    for request in list(state.reserved_requests):
+    tags = set()
+    for request in [*state.reserved_requests, *state.active_requests]:
         message = request.message
         if message is not None and message.delivery_tag:
-            tags.append(message.delivery_tag)
-    return tags
+            tags.add(message.delivery_tag)
+    return sorted(tags)
 
 
 class HoldJobs(bootsteps.StartStopStep):
