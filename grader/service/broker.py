@@ -24,8 +24,9 @@ Redelivery of a job whose worker died is Celery's and Redis's (late acks, a
 `grader.worker.leases`): a killed worker's job runs elsewhere within a minute,
 a long one stays with its live worker. The worker counts deliveries, the service
 records them as attempts; every delivery carries the lease's token, so whichever
-report comes first is recorded and any other is ignored. A restarted service adopts the leases of jobs still at the broker and
-collects their reports: nothing is graded twice because the web process died.
+report comes first is recorded and any other is ignored. A restarted service
+adopts the leases of jobs still at the broker and collects their reports:
+nothing is graded twice because the web process died.
 """
 
 from __future__ import annotations
