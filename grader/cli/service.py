@@ -1,4 +1,4 @@
-"""`grade serve` and `grade keys create|list|revoke`. `grader/cli/app.py` adds them with `register(app)`.
+"""`grade serve` and `grade keys create|list|revoke|purge`. `grader/cli/app.py` adds them with `register(app)`.
 
 Only light modules are imported here: the web process never loads TensorFlow,
 NumPy or the grading API.
@@ -40,6 +40,8 @@ def serve(
     callback_delays: Annotated[str, typer.Option("--callback-delays", help="seconds before each callback try, comma-separated")] = ",".join(f"{d:g}" for d in DEFAULT_CALLBACK_DELAYS),
     job_timeout: Annotated[Optional[float], typer.Option("--job-timeout", min=1, help="seconds one grading may take [default: from the exercises' limits]")] = None,
     drain: Annotated[float, typer.Option("--drain", min=0, help="on SIGTERM, seconds running jobs may finish before they are handed back")] = 30.0,
+    retain_days: Annotated[float, typer.Option("--retain-days", min=0, help="delete finished submissions and their files this many days after they ended (0: keep them)")] = 90.0,
+    metrics_public: Annotated[bool, typer.Option("--metrics-public", help="serve /metrics without a key (default: 'Authorization: Bearer <key>' as for /v1)")] = False,
 ) -> None:
     """Run the grader as an HTTP service (API under /v1, docs at /docs)."""
     if broker is not None:
@@ -61,7 +63,8 @@ def serve(
 
     config = Config(data=data, workers=workers or os.cpu_count() or 1, allow_private_callbacks=allow_private_callbacks,
                     max_body_bytes=int(max_body_mib * 1024 * 1024), queue_max=queue_max, rate_per_minute=rate_limit,
-                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker)
+                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker,
+                    retain_days=retain_days, metrics_public=metrics_public)
     try:
         run(config, host, port)
     except DataDirError as e:
@@ -140,6 +143,33 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")], dat
         typer.echo(json.dumps({"name": name, "revoked": True}))
     else:
         typer.echo(f"revoked {name}", err=True)
+
+
+@keys_app.command("purge")
+def keys_purge(name: Annotated[str, typer.Argument(help="the key's name")], data: DataOpt = DEFAULT_DATA,
+               yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+               json_out: JsonOpt = False) -> None:
+    """Delete every submission of a key, with its files and report, whatever its state (a right to deletion).
+
+    The key itself stays usable: `grade keys revoke` ends it.
+    """
+    import sys
+
+    from grader.service import keys
+
+    store = _store(data)
+    if not keys.exists(store, name):
+        raise _fail(f"no key named '{name}' in {data}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise _fail(f"purge deletes every submission of '{name}' for good: pass --yes to confirm")
+        if not typer.confirm(f"Delete every submission of '{name}' and its files, for good?", err=True):
+            raise _fail("nothing deleted", 1)
+    deleted = keys.purge(store, name)
+    if json_out:
+        typer.echo(json.dumps({"name": name, "submissions_deleted": deleted}))
+    else:
+        typer.echo(f"purged {name}: {deleted} submissions deleted with their files", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,12 @@ Protocol, plain JSON, one document per line (never pickle):
   pool   -> worker, stdin   {"id": "alice", "submission": "/path/to/alice.zip",
                              "exercises": [1, 3] | null, "seed": 1234 | null}
   worker -> pool,   stdout  {"id": "alice", "report": {...the contract report...}}
+                         or {"id": "alice" | null, "error": {"code": "bad_request", "message": "..."}}
+
+Every field of a request is checked before anything is graded (`parse_request`):
+a line that is not a JSON object, an unknown field, an id that is not a string,
+a relative path, an unknown exercise or a seed that is not an integer in
+[0, 2**63) gets the `error` reply, and the worker waits for the next request.
 
 Anything else the worker or a library prints goes to stderr (the pool's log
 of this worker), so it cannot break a reply. The worker unpacks a `.zip` safely
@@ -89,13 +95,60 @@ class _Grading:
             self.grader.close()
 
 
+class BadRequest(ValueError):
+    """A request this worker cannot grade; `sid` is its id when that much was readable."""
+
+    def __init__(self, message: str, sid: str | None = None):
+        super().__init__(message)
+        self.sid = sid
+
+
+FIELDS = ("id", "submission", "exercises", "seed")
+SEED_LIMIT = 2**63  # the service's own bound on a seed
+
+
+def parse_request(line: str) -> dict:
+    """The request on `line`, every field checked; BadRequest says what is wrong with it."""
+    try:
+        request = json.loads(line)
+    except ValueError as e:
+        raise BadRequest(f"the request is not JSON ({e})") from None
+    if not isinstance(request, dict):
+        raise BadRequest(f"the request must be a JSON object, got {type(request).__name__}")
+    sid = request.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise BadRequest(f"'id' must be a non-empty string, got {sid!r}"[:300])
+    unknown = sorted(set(request) - set(FIELDS))
+    if unknown:
+        raise BadRequest(f"unknown field(s) {', '.join(map(repr, unknown))}; a request has {', '.join(FIELDS)}"[:300], sid)
+    path = request.get("submission")
+    if not isinstance(path, str) or "\0" in path or not os.path.isabs(path):
+        raise BadRequest(f"'submission' must be an absolute path, got {path!r}"[:300], sid)
+    exercises = request.get("exercises")
+    if exercises is not None:
+        if not isinstance(exercises, list) or not exercises or not all(type(n) is int for n in exercises):
+            raise BadRequest(f"'exercises' must be null or a non-empty list of exercise numbers, got {exercises!r}"[:300], sid)
+        try:
+            catalog.select(exercises)
+        except catalog.CatalogError as e:
+            raise BadRequest(f"'exercises': {e}"[:300], sid) from None
+    seed = request.get("seed")
+    if seed is not None and not (type(seed) is int and 0 <= seed < SEED_LIMIT):
+        raise BadRequest(f"'seed' must be null or an integer from 0 to 2**63 - 1, got {seed!r}"[:300], sid)
+    return {"id": sid, "submission": Path(path), "exercises": exercises, "seed": seed}
+
+
+def refusal(e: BadRequest) -> dict:
+    return {"id": e.sid, "error": {"code": "bad_request", "message": str(e)}}
+
+
 def grade_one(grading: _Grading, request: dict, exercises: list[int] | None, seed: int | None) -> dict:
-    """Grade one request; its own `exercises` and `seed`, when given, override the worker's defaults."""
-    path, sid = Path(request["submission"]), str(request["id"])
-    if request.get("exercises") is not None:
-        exercises = [int(n) for n in request["exercises"]]
-    if request.get("seed") is not None:
-        seed = int(request["seed"])
+    """Grade one checked request; its own `exercises` and `seed`, when given, override the worker's defaults."""
+    path, sid = request["submission"], request["id"]
+    if request["exercises"] is not None:
+        exercises = request["exercises"]
+    if request["seed"] is not None:
+        seed = request["seed"]
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
         try:
             root = submission.prepare(path, Path(scratch))
@@ -146,8 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         for line in sys.stdin:
             if not line.strip():
                 continue
-            reply = grade_one(grading, json.loads(line), args.exercise, args.seed)
-            _sweep(grading.keep())
+            try:
+                request = parse_request(line)
+            except BadRequest as e:
+                reply = refusal(e)
+            else:
+                reply = grade_one(grading, request, args.exercise, args.seed)
+                _sweep(grading.keep())
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
     finally:

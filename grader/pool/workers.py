@@ -65,6 +65,10 @@ class WorkerLost(Exception):
         self.message, self.log = message, log
 
 
+class JobRefused(WorkerLost):
+    """The worker refused the job's request (a field it cannot grade); it is alive and takes the next job."""
+
+
 class PoolClosed(Exception):
     """The pool is stopping: it takes no more jobs."""
 
@@ -113,6 +117,8 @@ class Worker:
             reply = json.loads(line)
             if reply.get("id") != job.id:
                 raise ValueError(f"a reply for {reply.get('id')!r}")
+            if "error" in reply:
+                raise JobRefused(f"the worker refused the job: {reply['error']['message']}", self.log_text())
             return Report.model_validate(reply["report"])
         except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as e:
             raise WorkerLost(f"the worker sent something that is not a report ({str(e)[:100]})", self.log_text()) from None
@@ -229,6 +235,10 @@ class Pool:
             self._busy[job.id] = worker
         try:
             report = worker.grade(job, job.timeout_s or job_timeout(job.exercises))
+        except JobRefused:
+            with self._lock:
+                self._idle.append(worker)
+            raise
         except BaseException:
             self._drop(worker)
             raise

@@ -151,9 +151,11 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
         """Queue depth, running jobs, grading slots. No key needed."""
         return {"status": "ok", **store.counts(), "workers": service.dispatcher.slots}
 
-    @app.get("/metrics", tags=["service"], response_class=Response)
-    def metrics():
-        """Prometheus text format."""
+    @app.get("/metrics", tags=["service"], response_class=Response, responses={401: ERRORS[401]})
+    def metrics(request: Request):
+        """Prometheus text format. Needs a key unless the service runs with `--metrics-public`."""
+        if not config.metrics_public:
+            caller(request)
         return Response(service.metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app

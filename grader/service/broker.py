@@ -19,10 +19,14 @@ stays the queue. Three threads in the web process:
   live worker slots (`celery inspect stats`), and takes back a job no worker
   reported on within `lost_after_s` (a broker that lost its data).
 
-Redelivery of a job whose worker died is Celery's and Redis's (late acks, the
-visibility timeout); the worker counts deliveries, the service records them as
-attempts. A restarted service adopts the leases of jobs still at the broker and
-collects their reports: nothing is graded twice because the web process died.
+Redelivery of a job whose worker died is Celery's and Redis's (late acks, a
+40 s visibility timeout that each live worker renews for the jobs it holds, see
+`grader.worker.leases`): a killed worker's job runs elsewhere within a minute,
+a long one stays with its live worker. The worker counts deliveries, the service
+records them as attempts; every delivery carries the lease's token, so whichever
+report comes first is recorded and any other is ignored. A restarted service
+adopts the leases of jobs still at the broker and collects their reports:
+nothing is graded twice because the web process died.
 """
 
 from __future__ import annotations

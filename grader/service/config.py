@@ -35,6 +35,8 @@ class Config:
     job_timeout_s: float | None = None  # default: from the exercises' limits
     drain_s: float = 30.0  # on SIGTERM, how long running jobs may finish before they are handed back
     broker: str | None = None  # redis://...: jobs go to `grade worker` processes through this broker
+    retain_days: float = 90.0  # finished submissions are deleted this long after they ended; 0: kept forever
+    metrics_public: bool = False  # /metrics without a key
 
     @property
     def db_path(self) -> Path:

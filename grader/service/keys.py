@@ -64,6 +64,15 @@ def revoke(store: Store, name: str) -> None:
         raise KeyError_(f"no active key named '{name}'")
 
 
+def exists(store: Store, name: str) -> bool:
+    return store.one("SELECT 1 FROM keys WHERE name = ?", (name,)) is not None
+
+
+def purge(store: Store, name: str) -> int:
+    """Delete every submission of the key `name` (its files, reports, metadata); how many."""
+    return store.purge_key(name)
+
+
 def authenticate(store: Store, presented: str) -> Caller | None:
     """The caller a presented key belongs to, or None."""
     if not presented or len(presented) > 200:

@@ -39,6 +39,8 @@ class Metrics:
         self.requests = Counter("grader_http_requests", "HTTP requests, by route template, method and status code",
                                 ["route", "method", "code"], registry=self.registry)
         self.callbacks = Counter("grader_callbacks", "callback tries, by outcome", ["outcome"], registry=self.registry)
+        self.pruned = Counter("grader_submissions_pruned", "finished submissions deleted after --retain-days",
+                              registry=self.registry)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)

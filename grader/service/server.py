@@ -3,7 +3,8 @@
 uvicorn turns SIGTERM (and Ctrl-C) into a graceful shutdown: it stops accepting
 connections, gives open requests a few seconds, then the app's lifespan ends,
 which stops the dispatcher: no new job is claimed, running jobs get `drain_s`
-to finish, and what is still running then is handed back to the queue.
+to finish, and what is still running then is handed back to the queue. The last
+log line is `stopped` (with the signal's name), written after all that.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -93,10 +95,20 @@ def run(config: Config, host: str, port: int) -> None:
         def __init__(self, service, cfg):
             super().__init__(cfg)
             self.service = service
+            self.signal: int | None = None
+            self.stopped = False
 
         def handle_exit(self, sig, frame) -> None:
+            self.signal = self.signal or sig
             self.service.dispatcher.quiesce()
             super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets=None) -> None:
+            # The last line, once the running jobs are handed back: uvicorn then raises the
+            # signal again (the process ends by SIGTERM), so nothing after `run` would be logged.
+            await super().shutdown(sockets=sockets)
+            self.stopped = True
+            event("stopped", signal=signal.Signals(self.signal).name if self.signal else None)
 
     from grader.service.app import create_app
     from grader.service.service import Service
@@ -114,6 +126,7 @@ def run(config: Config, host: str, port: int) -> None:
         server = _Server(service, uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                                timeout_graceful_shutdown=5, lifespan="on", server_header=False))
         server.run(sockets=[sock])
-        event("stopped")
+        if not server.stopped:
+            event("stopped")
     finally:
         lock.close()

@@ -1,4 +1,4 @@
-"""One running service: its store, dispatcher, callback sender, limits, metrics, and waiters.
+"""One running service: its store, dispatcher, callback sender, pruner, limits, metrics, and waiters.
 
 The routes (`app.py`) are thin views over this object. Nothing here grades:
 grading happens in the pool's worker processes, driven by the dispatcher.
@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from grader.service import callbacks, dispatch
+from grader.service import callbacks, dispatch, retention
 from grader.service.config import Config
 from grader.service.limits import RateLimiter
 from grader.service.metrics import Metrics
@@ -116,6 +116,7 @@ class Service:
         self.dispatcher = dispatch.make(config, self.background, self.changed, self.metrics)
         self.sender = callbacks.Sender(self.background, render, config.callback_delays, config.allow_private_callbacks,
                                        config.callback_timeout_s, self.metrics)
+        self.pruner = retention.Pruner(self.background, config.retain_days, self.metrics)
         self._started = False
         self._lock = threading.Lock()
 
@@ -138,12 +139,14 @@ class Service:
         self.waiters.loop = _running_loop()
         self.dispatcher.start()
         self.sender.start()
+        self.pruner.start()
 
     def stop(self) -> None:
         with self._lock:
             if not self._started:
                 return
             self._started = False
+        self.pruner.stop()
         self.sender.stop()
         self.dispatcher.stop(self.config.drain_s)
 

@@ -8,6 +8,9 @@ with an old token (a lease that expired meanwhile) changes nothing. A lease that
 is not renewed, or that a previous run of the service held (`recover`), sends
 its job back to the queue, or to `failed` once it has had its attempts. Each of
 these is one transaction, so a submission ends with exactly one report.
+Finished submissions are deleted after the retention period (`prune`), or all of
+one key's at once (`purge_key`), with `secure_delete` on so their content is
+overwritten, not left in the file's free pages.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={self.synchronous}")
             db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA secure_delete=ON")  # what is pruned or purged is overwritten, not left in free pages
             self._local.db = db
         return db
 
@@ -314,6 +318,34 @@ class Store:
         with self._write() as db:
             db.execute("UPDATE submissions SET attempts = MAX(attempts, ?) WHERE id = ? AND EXISTS "
                        "(SELECT 1 FROM leases WHERE submission_id = ? AND token = ?)", (attempts, sid, sid, token))
+
+    # ------------------------------------------------------------ retention
+
+    def prune(self, before: float, batch: int = 500) -> int:
+        """Delete up to `batch` finished submissions (and their payloads) that ended before `before`.
+
+        Never a queued or running one, nor one whose callback is still to be sent. How many were deleted.
+        """
+        with self._write() as db:
+            ids = [r["id"] for r in db.execute(
+                "SELECT id FROM submissions WHERE status IN ('done', 'failed', 'cancelled') AND finished_at < ? "
+                "AND (callback_state IS NULL OR callback_state != 'pending') ORDER BY seq LIMIT ?", (before, batch))]
+            self._delete(db, ids)
+        return len(ids)
+
+    def purge_key(self, key_name: str) -> int:
+        """Delete every submission of a key, whatever its status, with its payload and lease. How many."""
+        with self._write() as db:
+            ids = [r["id"] for r in db.execute("SELECT id FROM submissions WHERE key_name = ?", (key_name,))]
+            self._delete(db, ids)
+        # The write-ahead log may still hold the deleted pages: write them into the database and empty it.
+        self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(ids)
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+        for table, column in (("payloads", "submission_id"), ("leases", "submission_id"), ("submissions", "id")):
+            db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(sid,) for sid in ids])
 
     # ------------------------------------------------------------ callbacks
 

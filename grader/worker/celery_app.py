@@ -7,8 +7,11 @@ Everything Celery's reliability guide asks for is set here, in one place:
 - `worker_prefetch_multiplier = 1`: a worker holds no more jobs than it has slots,
   so a job never waits behind a long one on a busy machine while another is idle.
 - `visibility_timeout`: Redis gives an unacknowledged job to another worker after
-  this long (a worker host that vanished). It must exceed the longest job, else a
-  job still being graded is handed out twice: 1.25 x the hard time limit.
+  this long (a worker killed with its children, a host that vanished): 40 s, and a
+  sweep for such jobs every 4 s, so a dead worker's job runs again elsewhere within
+  a minute. A live worker renews the hold on its jobs every fifth of that
+  (`grader.worker.leases`), so a job longer than the timeout is never taken away
+  from a worker that is still grading it.
 - `task_time_limit`: the hard limit kills the child and a new one takes its slot.
   It is a backstop: the pool worker inside the child has the job's own timeout.
 - `worker_soft_shutdown_timeout`: on SIGTERM (`grade worker` maps it to Celery's cold
@@ -29,6 +32,7 @@ RESULTS_PREFIX = "celery-task-meta-"  # the Redis result backend's keys (and its
 DELIVERIES_PREFIX = "grader:deliveries:"
 RESULT_EXPIRES_S = 7 * 24 * 3600  # a service down for less than this still collects its reports
 SOFT_SHUTDOWN_S = 30.0
+VISIBILITY_S = 40.0
 
 
 def _env_float(name: str) -> float | None:
@@ -44,8 +48,13 @@ def hard_time_limit_s() -> float:
 
 
 def visibility_timeout_s() -> float:
-    """How long Redis waits before it gives an unacknowledged job to another worker."""
-    return _env_float("GRADER_BROKER_VISIBILITY_S") or round(1.25 * hard_time_limit_s())
+    """How long after its worker's last renewal Redis gives an unacknowledged job to another worker."""
+    return _env_float("GRADER_BROKER_VISIBILITY_S") or VISIBILITY_S
+
+
+def renew_every_s() -> float:
+    """How often a live worker renews the hold on its jobs: five chances before the hold runs out."""
+    return visibility_timeout_s() / 5
 
 
 def transport_options() -> dict:

@@ -76,18 +76,22 @@ def _job_fields(payload: dict) -> tuple[list[int] | None, int | None, float]:
     """The message's exercises, seed and timeout, checked: a bad one would end the warm pool worker
     (reported as `worker_lost`, and the worker restarted for each attempt) instead of naming the message."""
     from grader import catalog
+    from grader.pool.worker_main import SEED_LIMIT
 
+    sid = payload.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise ValueError(f"'id' must be a non-empty string, got {sid!r}"[:300])
     exercises, seed = payload.get("exercises"), payload.get("seed")
     if exercises is not None:
-        if not isinstance(exercises, list) or not all(type(n) is int for n in exercises):
-            raise ValueError(f"'exercises' must be a list of exercise numbers, got {exercises!r}"[:300])
+        if not isinstance(exercises, list) or not exercises or not all(type(n) is int for n in exercises):
+            raise ValueError(f"'exercises' must be a non-empty list of exercise numbers, got {exercises!r}"[:300])
         for n in exercises:
             try:
                 catalog.exercise(n)
             except catalog.CatalogError as e:
                 raise ValueError(f"'exercises': {e}") from None
-    if seed is not None and not (type(seed) is int and seed >= 0):
-        raise ValueError(f"'seed' must be a non-negative integer, got {seed!r}"[:300])
+    if seed is not None and not (type(seed) is int and 0 <= seed < SEED_LIMIT):
+        raise ValueError(f"'seed' must be an integer from 0 to 2**63 - 1, got {seed!r}"[:300])
     timeout = payload.get("timeout_s")
     if type(timeout) not in (int, float) or not 0 < timeout < float("inf"):
         raise ValueError(f"'timeout_s' must be a positive number of seconds, got {timeout!r}"[:300])
@@ -122,7 +126,11 @@ def grade_payload(payload: dict, attempts: int) -> dict:
 
 
 def register(app: Celery) -> None:
-    """Add the grading task to `app` (the worker's), and start a warm pool worker in each Celery child."""
+    """Add the grading task to `app` (the worker's), start a warm pool worker in each Celery child,
+    and keep the hold on running jobs at the broker (`grader.worker.leases`)."""
+    from grader.worker.leases import HoldJobs
+
+    app.steps["consumer"].add(HoldJobs)
     signals.worker_process_init.connect(_start_slot, weak=False)
     signals.worker_process_shutdown.connect(_stop_slot, weak=False)
 

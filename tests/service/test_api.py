@@ -98,7 +98,8 @@ def test_exercises_health_metrics_and_docs(api):
     assert client.get("/v1/health").json() == {"status": "ok", "queued": 0, "running": 0, "workers": 1}
     client.post("/v1/submissions", json=FILES, headers=auth(one.key))
     assert client.get("/v1/health").json()["queued"] == 1
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401  # a key, unless --metrics-public
+    text = client.get("/metrics", headers=auth(one.key)).text
     assert "grader_queue_depth 1.0" in text
     assert 'grader_http_requests_total{code="201",method="POST",route="/v1/submissions"} 1.0' in text
     assert "/v1/submissions" in client.get("/openapi.json").json()["paths"]

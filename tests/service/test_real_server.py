@@ -91,6 +91,14 @@ def test_the_same_code_as_files_and_as_a_notebook_gives_the_same_report(server: 
     assert as_notebook["report"]["environment"]["notes"][0].startswith("submission.ipynb: cells 1 (in part: shell")
 
 
+def test_metrics_need_a_key(server: Server):
+    r = httpx.get(f"{server.url}/metrics", timeout=10)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    with server.client() as c:
+        text = c.get("/metrics").text
+    assert "# TYPE grader_submissions_finished_total counter" in text and "grader_queue_depth" in text
+
+
 def test_body_rate_and_queue_limits(server: Server):
     with server.client() as c:
         r = c.post("/v1/submissions", content=b'{"files": {"loss.py": "' + b"#" * (9 * 1024 * 1024) + b'"}}',
@@ -262,6 +270,8 @@ def test_sigterm_hands_back_the_running_job(server: Server):
         sid = c.post("/v1/submissions", json={**ONE, "files": {"loss.py": slow_solution(6, "term")}}).json()["id"]
         _until(c, sid, "running")
     assert server.term() < 20
+    last = json.loads(server.log.read_text().splitlines()[-1])
+    assert last["event"] == "stopped" and last["signal"] == "SIGTERM", last
     db = sqlite3.connect(server.data / "service.db")
     assert db.execute("SELECT status, attempts FROM submissions WHERE id = ?", (sid,)).fetchone() == ("queued", 0)
     db.close()

@@ -47,3 +47,29 @@ def test_a_job_whose_workers_all_died_is_failed_after_three_attempts(cluster, tm
     assert json.loads(row["error"])["code"] == "worker_lost"
     assert changes == [("s0", "failed")]
     assert app.backend.client.get(DELIVERIES_PREFIX + claim.token) is None  # tidied once recorded
+
+
+def test_a_late_report_from_an_old_holder_is_ignored(cluster, tmp_path):
+    store = Store(tmp_path / "service.db")
+    store.create({"id": "s1", "key_name": "k", "external_id": None, "request_hash": "h", "status": "queued",
+                  "exercises": json.dumps([1]), "seed": None, "metadata": "{}", "received_at": time.time(),
+                  "created_at": time.time(), "callback_url": None}, ("files", json.dumps({"loss.py": SOLUTION}).encode()))
+    old = store.claim("broker", 0.01)
+    time.sleep(0.05)
+    assert store.recover("broker", max_attempts=3) == [("s1", "queued")]  # its lease ran out: claimed afresh
+    new = store.claim("broker", 30)
+    assert new.token != old.token and new.attempts == 2
+    changes = []
+    dispatcher = BrokerDispatcher(store, Config(data=tmp_path, broker=cluster.redis.url),
+                                  lambda sid, status: changes.append((sid, status)), app=make_app(cluster.redis.url))
+    now = time.monotonic()
+    late = {"score": 0.0, "max_score": 10.0, "submission": "s1"}
+    dispatcher._record(Flight("s1", old.token, now, now + 60), {"status": "SUCCESS",
+                                                                  "result": {"attempts": 5, "report": late}})
+    row = store.get("s1")
+    assert (row["status"], row["attempts"], row["report"]) == ("running", 2, None) and changes == []
+    report = {"score": 10.0, "max_score": 10.0, "submission": "s1"}
+    dispatcher._record(Flight("s1", new.token, now, now + 60), {"status": "SUCCESS",
+                                                                  "result": {"attempts": 2, "report": report}})
+    row = store.get("s1")
+    assert (row["status"], row["score"], row["attempts"]) == ("done", 10.0, 2) and changes == [("s1", "done")]

@@ -11,8 +11,9 @@ import pytest
 from grader.worker import tasks
 
 
-@pytest.mark.parametrize("fields", [{"seed": -1}, {"seed": "abc"}, {"seed": True}, {"exercises": [9]},
-                                    {"exercises": "1"}, {"timeout_s": "nan"}])  # fmt: skip
+@pytest.mark.parametrize("fields", [{"seed": -1}, {"seed": "abc"}, {"seed": True}, {"seed": 2**63},
+                                    {"exercises": [9]}, {"exercises": "1"}, {"exercises": []}, {"timeout_s": "nan"},
+                                    {"id": 7}, {"id": ""}])  # fmt: skip
 def test_a_message_with_fields_the_grader_cannot_take_is_a_bad_message_error(fields, monkeypatch):
     monkeypatch.setattr(tasks, "_start_slot", lambda: pytest.fail("a pool worker was started for a bad message"))
     message = {"id": "s1", "kind": "files", "data": base64.b64encode(json.dumps({"loss.py": ""}).encode()).decode(),

@@ -16,7 +16,18 @@ import time
 import zipfile
 from collections import Counter
 
-from tests.worker.conftest import SOLUTION, STUB, SUMMED, VISIBILITY_S, slow
+from tests.worker.conftest import ROOT, SOLUTION, STUB, SUMMED, VISIBILITY_S, slow, wait_for
+
+PERCEPTRON = (ROOT / "solutions" / "ex4_perceptron" / "perceptron.py").read_text()
+# Exercise 4's solution training for twice the test's visibility timeout: a long job, alive throughout.
+LONG_TRAINING = PERCEPTRON.replace(
+    "    return model.fit(x, y, epochs=30, batch_size=32, verbose=0)\n",
+    "    import time\n"
+    f"    end = time.monotonic() + {2 * VISIBILITY_S + 1}\n"
+    "    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)\n"
+    "    while time.monotonic() < end:\n"
+    "        model.fit(x, y, epochs=1, batch_size=32, verbose=0)\n"
+    "    return history\n")
 
 
 def zipped(files: dict[str, str]) -> str:
@@ -133,3 +144,52 @@ def test_kill9_of_a_worker_mid_job_is_redelivered_and_finished_once(cluster):
     assert service.token(sid) is None and survivor.succeeded()
     assert_one_report_each(service, [sid])
     assert time.monotonic() - start < VISIBILITY_S + 45
+
+
+def wait_for_token(service, sid: str) -> str:
+    return wait_for(f"a lease for {sid}", lambda: service.token(sid), 30)
+
+
+def live_workers(cluster, n: int) -> list:
+    while len(cluster.live()) < n:
+        cluster.add_worker()
+    return cluster.live()
+
+
+def test_a_job_longer_than_the_visibility_timeout_stays_with_its_live_worker(cluster):
+    service = cluster.service
+    live = live_workers(cluster, 2)
+    assert LONG_TRAINING != PERCEPTRON
+    with service.client() as c:
+        r = c.post("/v1/submissions", json={"files": {"perceptron.py": LONG_TRAINING}, "exercises": [4]})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    token = wait_for_token(service, sid)
+    holder = cluster.holder(sid, live)
+    found = service.wait_done([sid], timeout=300)[sid]
+    assert found["status"] == "done" and found["attempts"] == 1, found
+    # The idle worker beside it never received the job: the holder renewed its hold all along.
+    assert [w for w in live if token in w.received()] == [holder]
+    assert token in holder.succeeded() and "could not renew" not in holder.text()
+    assert_one_report_each(service, [sid])
+
+
+def test_kill9_of_every_worker_then_a_new_one_finishes_each_job_once(cluster):
+    service = cluster.service
+    live = live_workers(cluster, 2)
+    ids = [service.submit(slow(4, f"every worker killed {n}")) for n in range(2)]
+    tokens = {wait_for_token(service, sid) for sid in ids}
+    holders = {cluster.holder(sid, live) for sid in ids}
+    assert len(holders) == 2  # one job each (one slot, prefetch 1)
+    time.sleep(1)
+    for w in live:
+        w.kill9()  # the whole machine's worth: every main process and its children
+    fresh = cluster.add_worker()
+    # Within the visibility timeout of the kill (plus a sweep), then each job's grading.
+    found = service.wait_done(ids, timeout=VISIBILITY_S + 120)
+    for sid in ids:
+        assert found[sid]["status"] == "done" and found[sid]["score"] == 10.0, found[sid]
+        assert found[sid]["attempts"] == 2, found[sid]  # the killed delivery counts
+    assert {service.token(sid) for sid in ids} == {None}
+    assert tokens <= fresh.succeeded()
+    assert_one_report_each(service, ids)
