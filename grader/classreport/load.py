@@ -183,33 +183,35 @@ def read_roster(path: Path, ids: set[str]) -> dict[str, dict[str, str]]:
     return roster
 
 
+def student_files(path: Path, scratch: Path) -> dict[str, str]:
+    """The student files of one submission (folder, .zip or notebook), `{slug: source}`; {} when unreadable."""
+    from grader import catalog
+    from grader.submission import SubmissionError, locate, prepare
+
+    try:
+        root = prepare(path, scratch)
+    except (SubmissionError, OSError):
+        return {}
+    files: dict[str, str] = {}
+    for ex in catalog.exercises():
+        found = locate(root, ex)
+        if found is not None:
+            try:
+                files[ex.slug] = found.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                pass
+    return files
+
+
 def read_sources(directory: Path, ids: list[str]) -> dict[str, dict[str, str]]:
     """Each submission's student files, `{id: {slug: source}}`, read as the batch read them."""
-    from grader import catalog
     from grader.batch.entries import BatchError, discover
-    from grader.submission import SubmissionError, locate, prepare
 
     try:
         entries = {e.id: e for e in discover(directory)}
     except BatchError as e:
         raise ReportInputError(str(e)) from None
     wanted = set(ids)
-    sources: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="grade-report-") as scratch:
-        for n, (sid, entry) in enumerate(sorted(entries.items())):
-            if sid not in wanted:
-                continue
-            files: dict[str, str] = {}
-            try:
-                root = prepare(entry.path, Path(scratch) / str(n))
-            except SubmissionError:
-                continue
-            for ex in catalog.exercises():
-                found = locate(root, ex)
-                if found is not None:
-                    try:
-                        files[ex.slug] = found.read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        pass
-            sources[sid] = files
-    return sources
+        return {sid: student_files(entry.path, Path(scratch) / str(n))
+                for n, (sid, entry) in enumerate(sorted(entries.items())) if sid in wanted}
