@@ -57,7 +57,7 @@ def _collect(items: list[tuple[str, object]], source: Path, problems: list[str])
     for where, obj in items:
         why = _check_report(obj)
         if why is not None:
-            if isinstance(obj, dict) and obj.get("schema_version") != SCHEMA_VERSION:
+            if isinstance(obj, dict) and obj.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
                 versions.add(obj.get("schema_version"))
             problems.append(f"{where}: left out, {why}")
             continue

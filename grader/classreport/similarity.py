@@ -11,7 +11,8 @@ added statement breaks only the runs that cross it.
 Not counted: runs of the shipped stub (its signatures, docstrings, the given `Model` class),
 and runs found in more than COMMON of the submissions (what everyone writes). A pair is
 flagged for one exercise when it shares at least MIN_SHARED fingerprints there and its
-score reaches THRESHOLD; for the whole submission with MIN_SHARED_WHOLE over all exercises.
+score reaches THRESHOLD; for the whole submission with MIN_SHARED_WHOLE over at least two
+exercises (a pair sharing code in one exercise only is judged on that exercise alone).
 A short exercise everyone solves alike (exercise 1 is one line) has too few fingerprints to
 be flagged on its own. The figures behind these settings are in docs/instructors.md.
 
@@ -33,7 +34,7 @@ K = 10  # tokens per run
 W = 4  # winnowing window
 THRESHOLD = 0.5  # Dice score of the counted fingerprints
 MIN_SHARED = 20  # per exercise: more than exercise 1 can ever have, so it is never flagged on its own
-MIN_SHARED_WHOLE = 10
+MIN_SHARED_WHOLE = 12  # and from at least two exercises
 COMMON_SHARE = 0.05  # a fingerprint in more than this share of the submissions (and more than COMMON_MIN) is ignored
 COMMON_MIN = 5
 VIEWS = 30  # side-by-side views of the highest pairs
@@ -187,7 +188,8 @@ def analyse(sources: dict[str, dict[str, str]], ids: list[str]) -> dict:
         total = sum(per.values())
         size_a, size_b = sum(sizes[a].values()), sum(sizes[b].values())
         score = _dice(total, size_a, size_b)
-        if total >= MIN_SHARED_WHOLE and score >= THRESHOLD:
+        spread = sum(1 for c in per.values() if c >= 3)  # code shared in one exercise only is judged there alone
+        if spread >= 2 and total >= MIN_SHARED_WHOLE and score >= THRESHOLD:
             whole.append({"a": a, "b": b, "exercise": None, "score": round(score, 4), "shared": total})
             continue
         for slug, count in per.items():
