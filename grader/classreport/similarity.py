@@ -246,6 +246,8 @@ def _marks(doc: Doc, other: Doc, freq: dict[int, int], common_at: int, stub_line
                     others[line] = max(others.get(line, 0), f - 2)
                 else:
                     kind.setdefault(line, "common")
+    coded = set(doc.token_lines)  # a run spans blank lines and docstrings too: mark only lines with code
+    kind = {n: k for n, k in kind.items() if n in coded}
     rows = []
     for n, text in enumerate(doc.lines, 1):
         k = "stub" if text.strip() in stub_lines else kind.get(n, "")
