@@ -237,3 +237,18 @@ def test_an_empty_class_renders(tmp_path):
     data = classreport.build([])
     assert data["submissions"] == 0 and data["exercises"] == []
     assert "Class report: 0 submissions" in classreport.render_html(data)
+
+
+def test_grade_report_never_imports_tensorflow(tmp_path):
+    """It reads reports (and, for --similarity, code): no grading, so no TensorFlow to wait for."""
+    fx.write_jsonl(tmp_path / "g.jsonl")
+    (tmp_path / "subs" / "s1").mkdir(parents=True)
+    (tmp_path / "subs" / "s1" / "loss.py").write_text("def loss(p, t):\n    return 0\n")
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom grader.cli import app\n"
+            f"r = CliRunner().invoke(app, ['report', {str(tmp_path / 'g.jsonl')!r}, '--html', {str(tmp_path / 'c.html')!r}, "
+            f"'--similarity', '--submissions', {str(tmp_path / 'subs')!r}])\nassert r.exit_code == 0, r.output\n"
+            "print(','.join(m for m in ('tensorflow', 'keras', 'pytest') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ""
