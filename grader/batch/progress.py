@@ -113,5 +113,6 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
         lines.append("most failed checks (attempted exercises):")
         for (ex_id, check), n in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
             lines.append(f"  {n:4d}  exercise {ex_id} · {titles[(ex_id, check)]}")
+    if reports:
         lines.append("the whole picture (checks, mistakes, students): grade report <this batch's jsonl> --html class.html")
     return "\n".join(lines)
