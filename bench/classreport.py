@@ -6,6 +6,7 @@
   2. the generated class of bench/classgen.py (--students submissions in all, 10% of them planted
      copies: half renamed and reordered, half with statements added) -> `grade report --similarity`.
      Targets: <= 30 s, <= 500 MiB, page <= 5 MB, recall >= 0.95 (renamed) and >= 0.8 (added).
+  3. copies of one exercise only in a generated class of 300 (in this process): how many are flagged.
 Each command runs as `python -m grader report ...` pinned to one core (taskset), so the
 figures include Python's and matplotlib's start-up.
 
@@ -121,6 +122,25 @@ def main() -> None:
         independent_pairs = len(sources) * (len(sources) - 1) // 2 - len(truth)
         print(f"false pairs: {len(false)} of {independent_pairs} independent pairs flagged "
               f"(rate {len(false) / independent_pairs:.2e}); flagged in all: {len(data['similarity'])}")
+
+        single_exercise_copies()
+
+
+def single_exercise_copies(n: int = 300, copies: int = 40) -> None:
+    """Copies of one exercise only (verbatim, a comment added), the rest the copier's own: how many are flagged."""
+    from grader.classreport import similarity
+
+    sources, _ = classgen.generate(n, 0, 0)
+    rng = random.Random(3)
+    ids = sorted(sources)
+    planted = []
+    for i in range(copies):
+        original, copier = rng.sample(ids, 2)
+        slug = rng.choice(["ex2_train_step", "ex3_two_layer", "ex4_perceptron", "ex5_quantize"])
+        sources[f"partial{i:02d}"] = {**sources[copier], slug: sources[original][slug] + "\n# mine\n"}
+        planted.append(frozenset((original, f"partial{i:02d}")))
+    flagged = {frozenset((p["a"], p["b"])) for p in similarity.analyse(sources, sorted(sources))["similarity"]}
+    print(f"single-exercise copies: {sum(p in flagged for p in planted)} of {copies} flagged in a class of {n}")
 
 
 if __name__ == "__main__":
