@@ -98,8 +98,7 @@ def read_jsonl(path: Path) -> Loaded:
         raise ReportInputError(f"{path}: no line is JSON{hint}; give the jsonl output of grade batch (--format jsonl)")
     state = path.parent / f".{path.name}.grader-state"
     loaded = Loaded(_collect(items, path, problems), problems)
-    if state.is_dir():
-        loaded.partial = _running(state)
+    if state.is_dir():  # the jsonl is written when a batch ends: only its state can be partial
         loaded.submissions_dir = _manifest_dir(state)
     return loaded
 
