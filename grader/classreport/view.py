@@ -25,7 +25,7 @@ _COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "missi
 
 
 @cache
-def _pyplot_free():
+def _figure_class():
     import matplotlib
 
     matplotlib.use("svg", force=True)
@@ -54,7 +54,7 @@ def _bars(ax, histogram: list, colour: str = "#1565c0") -> None:
 
 
 def total_chart(data: dict) -> Markup:
-    Figure = _pyplot_free()
+    Figure = _figure_class()
     fig = Figure(figsize=(6, 2.4))
     ax = fig.subplots()
     _bars(ax, data["total"]["histogram"])
@@ -64,7 +64,7 @@ def total_chart(data: dict) -> Markup:
 
 
 def exercise_charts(data: dict) -> Markup:
-    Figure = _pyplot_free()
+    Figure = _figure_class()
     exercises = data["exercises"]
     fig = Figure(figsize=(1.9 * max(1, len(exercises)), 2.0))
     axes = fig.subplots(1, max(1, len(exercises)), squeeze=False)[0]
@@ -76,7 +76,7 @@ def exercise_charts(data: dict) -> Markup:
 
 
 def status_chart(data: dict) -> Markup:
-    Figure = _pyplot_free()
+    Figure = _figure_class()
     exercises = data["exercises"]
     fig = Figure(figsize=(6, 0.45 * len(exercises) + 0.9))
     ax = fig.subplots()
