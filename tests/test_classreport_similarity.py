@@ -168,3 +168,14 @@ def test_the_api_takes_sources_directly():
     data = classreport.build(reports, sources=sources)
     assert {(p["a"], p["b"]) for p in data["similarity"]} >= {tuple(sorted((a, b))) for a, b, _ in planted}
     assert "similarity" not in classreport.build(reports)
+
+
+def test_anonymise_leaks_no_id_from_the_code_either():
+    sources, planted = classgen.generate(20, 2, 2)
+    sources = {sid: {slug: f"# written by {sid}\n{text}" for slug, text in files.items()} for sid, files in sources.items()}
+    reports = [dict(fx.report("s1"), submission=sid) for sid in sorted(sources)]
+    data = classreport.build(reports, sources=sources, anonymise=True)
+    assert data["similarity"] and data["similarity_views"][0]["files"], "there is code on the page to leak from"
+    texts = classreport.to_json(data), classreport.render_html(data)
+    for sid in sources:
+        assert not any(sid in t for t in texts), sid
