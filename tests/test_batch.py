@@ -160,7 +160,7 @@ def test_batch_grades_everything_and_broken_submissions_become_error_reports(sub
         assert "Traceback" not in ex.message
     assert not (tmp_path / "escape.py").exists()
     assert "8 submission(s): 4 graded, 4 with errors" in err
-    assert "exercise 1 ex1_loss: mean" in err and "most failed checks" in err
+    assert "exercise 1 · " in err and "most failed checks" in err
 
 
 def test_a_hanging_submission_is_stopped_and_the_batch_finishes(tmp_path, monkeypatch):
@@ -397,9 +397,9 @@ def test_summary_counts_means_medians_and_the_checks_missed_by_those_who_tried()
     from grader.report import CheckResult, ExerciseResult
 
     def rep(sid: str, status: str, score: float, failed: list[str]) -> Report:
-        checks = [CheckResult(name=c, id=c, status="failed" if c in failed else "passed", score=0 if c in failed else 5,
+        checks = [CheckResult(name=f"Check {c.upper()} by its title", id=c, status="failed" if c in failed else "passed", score=0 if c in failed else 5,
                               max_score=5) for c in ("a", "b")]  # fmt: skip
-        ex = ExerciseResult(id=1, slug="ex1_loss", title="t", status=status, score=score, max_score=10, checks=checks)
+        ex = ExerciseResult(id=1, slug="ex1_loss", title="Write the loss", status=status, score=score, max_score=10, checks=checks)
         return Report(submission=sid, score=score, max_score=10, seed=1, grader_version="x", duration_s=0, exercises=[ex])
 
     text = batch.summary([
@@ -407,5 +407,7 @@ def test_summary_counts_means_medians_and_the_checks_missed_by_those_who_tried()
         rep("m", "missing", 0, ["a", "b"]), rep("e", "error", 0, ["a", "b"]),
     ])  # fmt: skip
     assert text.splitlines()[0] == "5 submission(s): 4 graded, 1 with errors"
-    assert "exercise 1 ex1_loss: mean 4.00, median 5.00 / 10" in text
-    assert text.splitlines()[-1] == "     2  ex1_loss::b", "missing and broken exercises are not counted as missed ideas"
+    assert "exercise 1 · Write the loss: mean 4.00, median 5.00 / 10" in text
+    assert text.splitlines()[-2] == "     2  exercise 1 · Check B by its title", "missing and broken exercises are not counted as missed ideas"
+    assert "::" not in text, "checks are named by their titles, not by internal ids"
+    assert text.splitlines()[-1].startswith("the whole picture (checks, mistakes, students): grade report")

@@ -88,20 +88,22 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
         lines.append(f"  the grader itself failed on checks of {grader_failed} submission(s): see their reports")
     by_exercise: dict[tuple[int, str], list[float]] = {}
     max_by_exercise: dict[tuple[int, str], float] = {}
-    failures: Counter[tuple[str, str]] = Counter()
+    failures: Counter[tuple[int, str]] = Counter()
+    titles: dict[tuple[int, str], str] = {}  # (exercise id, check id) -> the check's title, as the instructor reads it
     for r in reports:
         for ex in r.exercises:
-            by_exercise.setdefault((ex.id, ex.slug), []).append(ex.score)
-            max_by_exercise[(ex.id, ex.slug)] = ex.max_score
+            by_exercise.setdefault((ex.id, ex.title), []).append(ex.score)
+            max_by_exercise[(ex.id, ex.title)] = ex.max_score
             if ex.status not in ("passed", "failed"):
                 continue  # missing, not attempted or broken: says nothing about which idea was missed
             for c in ex.checks:
                 if c.status in ("failed", "error"):
-                    failures[(ex.slug, c.id)] += 1
+                    failures[(ex.id, c.id)] += 1
+                    titles.setdefault((ex.id, c.id), c.name)
     for key in sorted(by_exercise):
         scores = by_exercise[key]
         lines.append(
-            f"  exercise {key[0]} {key[1]}: mean {statistics.fmean(scores):.2f}, "
+            f"  exercise {key[0]} · {key[1]}: mean {statistics.fmean(scores):.2f}, "
             f"median {statistics.median(scores):.2f} / {formats._num(max_by_exercise[key])}"
         )
     if reports:
@@ -109,6 +111,8 @@ def summary(reports: Sequence[Report], top: int = 5) -> str:
         lines.append(f"  total: mean {statistics.fmean(totals):.2f}, median {statistics.median(totals):.2f} / {formats._num(reports[0].max_score)}")
     if failures:
         lines.append("most failed checks (attempted exercises):")
-        for (slug, check), n in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
-            lines.append(f"  {n:4d}  {slug}::{check}")
+        for (ex_id, check), n in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+            lines.append(f"  {n:4d}  exercise {ex_id} · {titles[(ex_id, check)]}")
+    if reports:
+        lines.append("the whole picture (checks, mistakes, students): grade report <this batch's jsonl> --html class.html")
     return "\n".join(lines)

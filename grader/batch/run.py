@@ -20,6 +20,8 @@ The output file is rendered from the state directory once all are done.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import sys
@@ -205,6 +207,8 @@ def run_batch(
         print(f"grade batch: cannot use the state directory {state}: {e.strerror}", file=stream)
         return 3
     with store:
+        with contextlib.suppress(OSError):  # where the submissions are, for `grade report --similarity`
+            atomic_write(state / "batch.json", json.dumps({"directory": str(directory.resolve())}))
         return _grade_into(store, entries, out, fmt, visibility, feedback, stream,
                            JobSettings(chosen, seed, timeout_s or job_timeout(chosen), grade_fn),
                            jobs or os.cpu_count() or 1)  # fmt: skip

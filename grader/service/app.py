@@ -20,7 +20,7 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from grader import __version__, catalog
-from grader.service import callbacks, errors, keys, submissions
+from grader.service import callbacks, classview, errors, keys, submissions
 from grader.service.config import Config
 from grader.service.errors import ApiError
 from grader.service.limits import BodyLimit, check_queue
@@ -145,6 +145,12 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
             {"id": ex.id, "slug": ex.slug, "title": ex.title, "file": ex.file, "functions": list(ex.functions),
              "max_score": ex.max_score, "parts": [{"id": p.id, "title": p.title, "points": p.points} for p in ex.parts]}
             for ex in catalog.exercises()]}
+
+    @app.get("/v1/report", responses=ERRORS, tags=["report"])
+    async def class_report(request: Request, who: Caller, format: str | None = None, similarity: bool = False,
+                           anonymise: bool = False):
+        """The class report of this key's graded submissions: JSON, or the page with ?format=html."""
+        return await classview.respond(request, store, who.name, format, similarity, anonymise)
 
     @app.get("/v1/health", tags=["service"])
     def health():
