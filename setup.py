@@ -9,7 +9,7 @@ never mapped, so neither the wheel nor the sdist carries a reference solution.
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,7 +25,8 @@ def data_files(folder: str, *, code_is_data: bool) -> list[str]:
 
 
 setup(
-    packages=[*find_packages(include=["grader", "grader.*"]), "grader._course"],
+    # Namespace packages too: grader/runner/probes/ has no __init__.py, and its modules must ship.
+    packages=[*find_namespace_packages(include=["grader", "grader.*"], exclude=["*__pycache__*"]), "grader._course"],
     package_dir={"grader._course": "exercises"},
     # The course is data (its stubs are never imported from the package); grader/'s own
     # non-Python files (py.typed, templates) go with it whatever folder they are in.
