@@ -124,12 +124,19 @@ NO_SOLUTIONS = ("the reference solutions are not installed with the grader (the 
 _solutions_override: list[Path] = []
 
 
+def course_in(folder: Path) -> Path | None:
+    """The course folder of a clone of the course rooted at `folder` (its `exercises/`), if it is one."""
+    course = folder / "exercises"
+    return course if (course / "course.toml").is_file() else None
+
+
 @cache
 def source() -> Source:
     """The one place that decides where the course comes from: a clone, or the installed package."""
     checkout = _PACKAGE.parent
-    if (checkout / "exercises" / "course.toml").is_file() and (checkout / "pyproject.toml").is_file():
-        return Source(exercises=checkout / "exercises", clone=checkout)
+    course = course_in(checkout)
+    if course is not None and (checkout / "pyproject.toml").is_file():
+        return Source(exercises=course, clone=checkout)
     return Source(exercises=PACKAGED_COURSE, clone=None)
 
 

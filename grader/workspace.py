@@ -37,10 +37,11 @@ def find(start: Path | None = None) -> Work | None:
     for folder in (here, *here.parents):
         if (folder / MARKER).is_file():
             return Work(root=folder, submission=folder)
-        if (folder / "exercises" / "course.toml").is_file():
-            return Work(root=folder, submission=folder / "exercises")
+        course = catalog.course_in(folder)
+        if course is not None:
+            return Work(root=folder, submission=course)
     clone = catalog.source().clone
-    return Work(root=clone, submission=clone / "exercises") if clone is not None else None
+    return Work(root=clone, submission=catalog.exercises_dir()) if clone is not None else None
 
 
 def files_to_copy(ex: catalog.Exercise) -> list[Path]:
