@@ -10,6 +10,9 @@ command must succeed, except that `grade` may exit 1 (a grade with failed checks
 normal answer for a stub); 2 and 3 (usage error, grader failure) fail the block. Examples that talk to the service run against a
 real `grade serve` started here: the docs' `127.0.0.1:8000` and `gk_...` become its
 address and a key made for it; `$BROKER` is a password-protected local redis-server.
+
+The exercises' own READMEs are course material, not docs: their snippets are the task
+the student completes (the stubs and solutions are graded by the rest of the suite).
 """
 
 from __future__ import annotations
