@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 
-
 def _path() -> Path:
     from grader.workspace import state_dir
 
