@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sybil import Sybil
+from sybil.example import SybilFailure
 from sybil.parsers.markdown import CodeBlockParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +45,7 @@ pytestmark = pytest.mark.timeout(900)
 
 def _evaluate(language: str):
     def evaluate(example) -> str | None:
-        reason = not_run_reason(example.parsed)
-        if reason:
-            pytest.skip(f"{Path(example.path).name}:{example.line}: {reason}")
-        ctx = example.namespace["ctx"]
-        return ctx.run(language, example.parsed)
+        return example.namespace["ctx"].run(language, example.parsed)
 
     return evaluate
 
@@ -69,6 +66,7 @@ class Context:
     def __init__(self, work: Path, venv: Path, env: dict[str, str]):
         self.work, self.venv, self.env = work, venv, env
         self.subst: dict[str, str] = {}
+        self.results: dict[tuple[str, int], str | None] = {}  # each block runs once: its failure, or None
 
     def run(self, language: str, source: str) -> str | None:
         for old, new in self.subst.items():
@@ -142,18 +140,38 @@ def broker(ctx):
     proc.wait(timeout=30)
 
 
+def _run_once(example, request) -> str | None:
+    """Run a block (once per session), with the service or broker it talks to; its failure, or None."""
+    ctx = request.getfixturevalue("ctx")
+    if "127.0.0.1:8000" in example.parsed or "KEY" in example.parsed:
+        request.getfixturevalue("service")
+    if "$BROKER" in example.parsed:
+        request.getfixturevalue("broker")
+    key = (example.path, example.line)
+    if key not in ctx.results:
+        example.namespace["ctx"] = ctx
+        try:
+            example.evaluate()
+            ctx.results[key] = None
+        except SybilFailure as e:
+            ctx.results[key] = str(e)
+    return ctx.results[key]
+
+
 @pytest.mark.parametrize(("doc", "example"), EXAMPLES,
                          ids=[f"{doc.relative_to(ROOT)}:{ex.line}" for doc, ex in EXAMPLES])  # fmt: skip
 def test_the_docs_code_blocks_run(doc, example, request):
     reason = not_run_reason(example.parsed)
-    if not reason:
-        ctx = request.getfixturevalue("ctx")
-        if "127.0.0.1:8000" in example.parsed or "KEY" in example.parsed:
-            request.getfixturevalue("service")
-        if "$BROKER" in example.parsed:
-            request.getfixturevalue("broker")
-        example.namespace["ctx"] = ctx
-    example.evaluate()
+    if reason:
+        pytest.skip(f"{doc.name}:{example.line}: {reason}")
+    # A doc's blocks run in its order whatever order the tests run in: a block may use what an earlier one made.
+    for d, earlier in EXAMPLES:
+        if d == doc and earlier.line < example.line and not not_run_reason(earlier.parsed):
+            if _run_once(earlier, request):
+                pytest.fail(f"an earlier block of {doc.name} (line {earlier.line}) failed", pytrace=False)
+    failure = _run_once(example, request)
+    if failure:
+        pytest.fail(failure, pytrace=False)
 
 
 COMMAND = re.compile(r"^\s*(grade|python3?|pip|curl|redis-cli|celery|docker|export|mkdir|cd)\b")
