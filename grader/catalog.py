@@ -2,6 +2,11 @@
 
 Metadata is data (title, student file, parts and points, hints, limits,
 tolerances). A typo in a key fails at load with the file and the key named.
+
+Where the course comes from is decided in one place, `source()`: the clone's
+`exercises/` when the grader runs from a clone of the repository, else the copy
+the wheel carries as package data (`grader/_course/`, built from `exercises/`).
+Nothing else in the grader knows the repository's layout.
 """
 
 from __future__ import annotations
@@ -9,12 +14,14 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+PACKAGED_COURSE = _PACKAGE / "_course"  # the wheel's copy of exercises/ (see setup.py)
 
 
 class CatalogError(Exception):
@@ -82,7 +89,10 @@ class Exercise(_Strict):
 
     @property
     def solution_path(self) -> Path:
-        return solutions_dir() / self.slug / self.file
+        solutions = solutions_dir()
+        if solutions is None:
+            raise CatalogError(NO_SOLUTIONS)
+        return solutions / self.slug / self.file
 
     @property
     def stub_path(self) -> Path:
@@ -101,12 +111,50 @@ class Course(_Strict):
     secret_seed_env: str = Field("GRADER_SECRET_SEED", description="environment variable an instructor sets to hide inputs")
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where the course is read from."""
+
+    exercises: Path  # course.toml and a folder per exercise
+    clone: Path | None  # the repository's root when running from a clone, else None
+
+
+NO_SOLUTIONS = ("the reference solutions are not installed with the grader (the wheel never carries them): "
+                "run from a clone of the course repository, or pass --solutions DIR")
+_solutions_override: list[Path] = []
+
+
+def course_in(folder: Path) -> Path | None:
+    """The course folder of a clone of the course rooted at `folder` (its `exercises/`), if it is one."""
+    course = folder / "exercises"
+    return course if (course / "course.toml").is_file() else None
+
+
+@cache
+def source() -> Source:
+    """The one place that decides where the course comes from: a clone, or the installed package."""
+    checkout = _PACKAGE.parent
+    course = course_in(checkout)
+    if course is not None and (checkout / "pyproject.toml").is_file():
+        return Source(exercises=course, clone=checkout)
+    return Source(exercises=PACKAGED_COURSE, clone=None)
+
+
 def exercises_dir() -> Path:
-    return REPO_ROOT / "exercises"
+    return source().exercises
 
 
-def solutions_dir() -> Path:
-    return REPO_ROOT / "solutions"
+def solutions_dir() -> Path | None:
+    """The reference solutions (`--solutions DIR`, else a clone's `solutions/`); None when there are none."""
+    if _solutions_override:
+        return _solutions_override[-1]
+    clone = source().clone
+    return clone / "solutions" if clone is not None and (clone / "solutions").is_dir() else None
+
+
+def use_solutions(path: Path) -> None:
+    """Take the reference solutions from `path` (an instructor's `--solutions DIR`)."""
+    _solutions_override.append(path.resolve())
 
 
 def _load_toml(path: Path, model: type[BaseModel]) -> BaseModel:

@@ -1,13 +1,17 @@
 """The Gradescope autograder: the bundle `grade gradescope-bundle` writes, and what it runs.
 
 The bundle is a zip with `setup.sh` and `run_autograder` at its root (as
-Gradescope's autograder specification asks), the grader's source and
-exercise metadata, and `gradescope.json` (the settings chosen when it was
-built). Gradescope unpacks it into /autograder/source, runs `setup.sh` once
-to build the image, then `run_autograder` per submission, which calls
-`python -m grader.gradescope` to grade /autograder/submission and write
-/autograder/results/results.json. Every path can be overridden with an
-environment variable (see `run_autograder`) so the bundle runs anywhere.
+Gradescope's autograder specification asks), the grader's package as it is
+installed (its code, and the course as package data in `grader/_course/`, never
+a reference solution), `requirements.txt` (its dependencies) and
+`gradescope.json` (the settings chosen when it was built). It is built the same
+way from a clone and from a wheel install. Gradescope unpacks it into
+/autograder/source, runs `setup.sh` once to build the image (a venv with the
+dependencies), then `run_autograder` per submission, which calls
+`python -m grader.gradescope` from the source folder to grade
+/autograder/submission and write /autograder/results/results.json. Every path
+can be overridden with an environment variable (see the scripts) so the bundle
+runs anywhere.
 """
 
 from __future__ import annotations
@@ -33,15 +37,20 @@ class BundleError(Exception):
 
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image.
+# Gradescope runs this once, as root, when it builds the autograder image. Overrides:
+#   GRADER_SOURCE_DIR (/autograder/source), GRADER_VENV (/autograder/venv),
+#   GRADER_SETUP_PYTHON (default: the newest python3.13/3.12/3.11 found, else apt's 3.11),
+#   GRADER_VENV_OPTIONS (extra `python -m venv` options, e.g. --system-site-packages).
 set -euo pipefail
 SOURCE="${GRADER_SOURCE_DIR:-/autograder/source}"
 VENV="${GRADER_VENV:-/autograder/venv}"
 
-PYTHON=""
-for candidate in python3.13 python3.12 python3.11; do
-    if command -v "$candidate" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
-done
+PYTHON="${GRADER_SETUP_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+    for candidate in python3.13 python3.12 python3.11; do
+        if "$candidate" -c "" >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+    done
+fi
 if [ -z "$PYTHON" ]; then
     apt-get update
     apt-get install -y python3.11 python3.11-venv
@@ -49,10 +58,10 @@ if [ -z "$PYTHON" ]; then
 fi
 # Exercise 5 compiles the student's C array with gcc.
 command -v gcc >/dev/null 2>&1 || { apt-get update; apt-get install -y gcc; }
-"$PYTHON" -m venv "$VENV" || { apt-get install -y "$PYTHON-venv"; "$PYTHON" -m venv "$VENV"; }
-"$VENV/bin/python" -m pip install --upgrade pip
-# Editable, so the grader finds exercises/ next to its package.
-"$VENV/bin/python" -m pip install -e "$SOURCE"
+"$PYTHON" -m venv ${GRADER_VENV_OPTIONS:-} "$VENV" || { apt-get install -y "$PYTHON-venv"; "$PYTHON" -m venv ${GRADER_VENV_OPTIONS:-} "$VENV"; }
+# The grader itself runs from $SOURCE (run_autograder starts it there): only its dependencies are installed.
+"$VENV/bin/python" -m pip install -r "$SOURCE/requirements.txt"
+"$VENV/bin/python" -c "import sys; sys.path.insert(0, '$SOURCE'); from grader import catalog; catalog.exercises()"
 """
 
 RUN_AUTOGRADER = """\
@@ -74,21 +83,31 @@ exec "$PYTHON" -m grader.gradescope --submission "$SUBMISSION" \\
     --results "$RESULTS/results.json" --config "$SOURCE/gradescope.json"
 """
 
-_BUNDLED = ("pyproject.toml", "README.md", "grader", "exercises")
-
-
-def _bundled_files(root: Path) -> list[Path]:
-    files = []
-    for name in _BUNDLED:
-        path = root / name
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            files.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")
-            )  # fmt: skip
+def _package_files() -> list[tuple[str, Path]]:
+    """The grader's package as installed, as (name in the bundle, file): its code, then the course as package data."""
+    package = Path(__file__).resolve().parent
+    course = catalog.exercises_dir()
+    files = [(p.relative_to(package.parent).as_posix(), p) for p in _files_under(package)
+             if course not in p.parents]
+    files += [(f"grader/_course/{p.relative_to(course).as_posix()}", p) for p in _files_under(course)]
     return files
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.rglob("*"))
+            if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(folder).parts)]
+
+
+def requirements() -> list[str]:
+    """The grader's dependencies: from the clone's pyproject.toml, else from the installed distribution."""
+    clone = catalog.source().clone
+    if clone is not None:
+        import tomllib
+
+        return list(tomllib.loads((clone / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
+    from importlib.metadata import requires
+
+    return [r for r in requires("tinyml-grader") or [] if "extra ==" not in r]
 
 
 def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
@@ -111,7 +130,6 @@ def build_bundle(
     bundle (Gradescope keeps the bundle from students), so graded runs use
     hidden inputs. The reference solutions are not bundled.
     """
-    root = catalog.REPO_ROOT
     from grader.stubs import edited_stubs
 
     edited = edited_stubs(catalog.exercises())
@@ -136,8 +154,9 @@ def build_bundle(
             _add(zf, "setup.sh", SETUP_SH.encode(), executable=True)
             _add(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
             _add(zf, CONFIG_NAME, (json.dumps(config, indent=2) + "\n").encode())
-            for path in _bundled_files(root):
-                _add(zf, path.relative_to(root).as_posix(), path.read_bytes())
+            _add(zf, "requirements.txt", "".join(f"{r}\n" for r in requirements()).encode())
+            for name, path in _package_files():
+                _add(zf, name, path.read_bytes())
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)

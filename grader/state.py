@@ -1,4 +1,8 @@
-"""The student's local state: hints read and last results, in `.grader/state.json` of the working copy."""
+"""The student's local state: hints read and last results, in `.grader/state.json` of the work they belong to.
+
+The work is the `grade init` workspace (or the course checkout) the current directory
+is in, wherever below it the command runs (`grader.workspace.state_dir()`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import os
 import tempfile
 from pathlib import Path
 
-STATE_DIR = ".grader"
-
 
 def _path() -> Path:
-    return Path.cwd() / STATE_DIR / "state.json"
+    from grader.workspace import state_dir
+
+    return state_dir() / "state.json"
 
 
 def load() -> dict:
@@ -44,7 +48,7 @@ def save(state: dict) -> None:
     """Write atomically; a read-only working copy just keeps no state."""
     path = _path()
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(state, f, indent=2, sort_keys=True)

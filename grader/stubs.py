@@ -32,6 +32,6 @@ def is_pristine_stub(ex: catalog.Exercise, path: Path | None = None) -> bool:
 
 
 def edited_stubs(exercises: Sequence[catalog.Exercise]) -> list[str]:
-    """The stub files that are no longer stubs (an instructor's own solved copy?), as paths from the repository."""
-    return [ex.stub_path.relative_to(catalog.REPO_ROOT).as_posix() for ex in exercises
+    """The stub files that are no longer stubs (an instructor's own solved copy?), as paths from the course's parent."""
+    return [ex.stub_path.relative_to(catalog.exercises_dir().parent).as_posix() for ex in exercises
             if ex.stub_path.is_file() and not is_pristine_stub(ex)]  # fmt: skip

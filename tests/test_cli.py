@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from grader import catalog
 from grader.cli import app
+from grader.workspace import MARKER
 from grader.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,7 @@ def test_usage_errors_exit_2_with_a_message_and_no_stdout(args):
 
 def test_hints_are_progressive_and_remembered(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / MARKER).write_text("")  # a workspace: its state is kept here
     hints = catalog.exercise(1).hints
     runner = CliRunner()
     first = runner.invoke(app, ["hint", "1"])
@@ -75,6 +77,7 @@ def test_hints_are_progressive_and_remembered(tmp_path, monkeypatch):
 
 def test_list_shows_every_exercise_and_the_last_result(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / MARKER).write_text("")
     (tmp_path / ".grader").mkdir()
     (tmp_path / ".grader" / "state.json").write_text(json.dumps(
         {"results": {"ex1_loss": {"score": 7.5, "max_score": 10.0, "status": "failed", "when": "2026-11-22T10:00:00+00:00"}}}))
@@ -83,6 +86,22 @@ def test_list_shows_every_exercise_and_the_last_result(tmp_path, monkeypatch):
     for ex in catalog.exercises():
         assert ex.title[:30] in out.output
     assert "7.5/10 failed" in out.output
+
+
+@pytest.mark.parametrize("layout", ["workspace", "checkout"])
+def test_hint_progress_follows_the_work_not_the_current_folder(layout, tmp_path, monkeypatch):
+    if layout == "workspace":
+        (tmp_path / MARKER).write_text("")
+    else:  # a clone of the course: found by its exercises/course.toml
+        (tmp_path / "exercises").mkdir()
+        (tmp_path / "exercises" / "course.toml").write_text("")
+    (tmp_path / "ex1_loss" / "deeper").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "ex1_loss" / "deeper")
+    assert "hint 1 of" in CliRunner().invoke(app, ["hint", "1"]).output
+    monkeypatch.chdir(tmp_path)
+    assert "hint 2 of" in CliRunner().invoke(app, ["hint", "1"]).output
+    assert json.loads((tmp_path / ".grader" / "state.json").read_text())["hints"] == {"ex1_loss": 2}
+    assert not (tmp_path / "ex1_loss" / "deeper" / ".grader").exists()
 
 
 def test_schema_is_the_report_models_json_schema():
@@ -108,6 +127,7 @@ def test_commands_that_grade_nothing_do_not_import_tensorflow(args, tmp_path):
             f"r = CliRunner().invoke(app, {args!r})\nassert r.exit_code == 0, r.output\n"
             "heavy = [m for m in ('tensorflow', 'keras', 'numpy', 'pytest') if m in sys.modules]\n"
             "print(','.join(heavy))")
+    (tmp_path / MARKER).write_text("")
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "", f"`grade {' '.join(args)}` imported {run.stdout.strip()}"

@@ -58,6 +58,7 @@ def test_a_bundle_is_not_built_with_a_secret_seed_that_would_fail_every_run(tmp_
 ])  # fmt: skip
 def test_list_and_hint_survive_a_state_file_of_the_wrong_shape(content, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "tinyml-workspace.toml").write_text("")  # a `grade init` workspace keeps its state in .grader/
     (tmp_path / ".grader").mkdir()
     (tmp_path / ".grader" / "state.json").write_text(json.dumps(content))
     listed = _invoke(["list"])

@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
 
-SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory, .zip or notebook (.ipynb) with the student files; default: exercises/ of the working copy.")]
+SubmissionOpt = Annotated[Optional[Path], typer.Option("--submission", "-s", help="Directory, .zip or notebook (.ipynb) with the student files; default: the `grade init` workspace you are in, or exercises/ of the clone.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON report on stdout; messages go to stderr.")]
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed for the hidden inputs (default: the course's).")]
 
@@ -54,10 +54,13 @@ def _exercise_or_exit(ref: str) -> catalog.Exercise:
 
 
 def _default_submission() -> Path:
-    from grader import catalog
+    from grader import workspace
 
-    here = Path.cwd() / "exercises"
-    return here if here.is_dir() else catalog.exercises_dir()
+    work = workspace.find()
+    if work is None:
+        raise _fail("no exercises here to grade: run `grade init` to make a workspace and work inside it, "
+                    "or pass --submission PATH")
+    return work.submission
 
 
 @contextlib.contextmanager
@@ -85,11 +88,12 @@ def exercise(
     """Grade one exercise, or all of them."""
     from grader import api
 
+    directory = submission or _default_submission()
     with api.Grader() as grader:  # first: the runners' TensorFlow loads while the rest is imported
         exercises = [] if which == "all" else [_exercise_or_exit(which).id]
         if which == "all":
             _catalog_or_exit()
-        report = _grade_or_exit(grader, submission or _default_submission(), exercises, seed)
+        report = _grade_or_exit(grader, directory, exercises, seed)
     raise typer.Exit(_show(report, json_out, record=submission is None))
 
 
@@ -189,9 +193,9 @@ def watch(
 
     from grader import api
 
+    directory = submission or _default_submission()
     with api.Grader() as grader:  # one warm zygote for every re-grade
         ex = _exercise_or_exit(which)
-        directory = submission or _default_submission()
         nested, flat = directory / ex.slug / ex.file, directory / ex.file
         # The file grading would use: the exercise path if it exists, else the flat one.
         watched = [flat] if flat.is_file() and not nested.is_file() else [nested]
@@ -227,9 +231,19 @@ def validate(
                                                   "(a deterministic sample; default: all).")] = None,
     mutant_seed: Annotated[int, typer.Option("--mutant-seed", help="Seed of the --sample.")] = 1234,
     json_out: Annotated[bool, typer.Option("--json", help="With --mutants: print one JSON document on stdout.")] = False,
+    solutions: Annotated[Optional[Path], typer.Option("--solutions", help="Folder of the reference solutions "
+                                                      "(<slug>/<file>); default: solutions/ of the clone.")] = None,
 ) -> None:
     """Instructor self-check: every solution scores full marks, every stub scores zero."""
+    from grader import catalog
+
     exercises = list(_catalog_or_exit()) if which == "all" else [_exercise_or_exit(which)]
+    if solutions is not None:
+        if not solutions.is_dir():
+            raise _fail(f"--solutions {solutions}: no such folder")
+        catalog.use_solutions(solutions)
+    if catalog.solutions_dir() is None:
+        raise _fail(f"validate needs the reference solutions, and found none: {catalog.NO_SOLUTIONS}")
     if mutants:
         from grader.mutants.cli import validate_mutants
 
@@ -256,6 +270,10 @@ def schema() -> None:
 
     typer.echo(json.dumps(Report.model_json_schema(), indent=2))
 
+
+from grader.cli.init import register as _register_init_command  # noqa: E402
+
+_register_init_command(app)
 
 from grader.cli.batch import register as _register_batch_commands  # noqa: E402
 

@@ -81,7 +81,7 @@ def open_session(ex: Exercise, student_file: Path, seeds: Seeds, *, submission_r
     `limits` overrides the exercise's `[limits]` (tests use small ones). The runner
     cannot see the reference solutions, the hidden checks or the submission's folder.
     """
-    hide = (solutions_dir(), CHECKS_DIR, Path(student_file).resolve().parent,
+    hide = (*filter(None, [solutions_dir()]), CHECKS_DIR, Path(student_file).resolve().parent,
             *((submission_root.resolve(),) if submission_root else ()))
     session = RunnerSession(student_file, probes_file=probes_module(ex),
                             limits=RunnerLimits(**{**ex.limits.model_dump(), **(limits or {})}),

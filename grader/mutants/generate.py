@@ -19,10 +19,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.catalog import REPO_ROOT, Exercise
+from grader import catalog
+from grader.catalog import Exercise
 from grader.mutants.operators import OPERATORS
-
-SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,11 @@ class Mutant:
 
 
 def sources(ex: Exercise) -> list[tuple[str, Path]]:
-    """The exercise's correct solutions: the reference, then each `variant_*` scenario's file."""
+    """The exercise's correct solutions: the reference, then each `variant_*` scenario's file (in a clone)."""
     found = [("solution", ex.solution_path)]
-    for scenario in sorted((SCENARIOS_DIR / ex.slug).glob("variant_*")):
+    clone = catalog.source().clone
+    scenarios = clone / "tests" / "scenarios" / ex.slug if clone is not None else None
+    for scenario in sorted(scenarios.glob("variant_*")) if scenarios is not None else ():
         files = sorted(p for p in (scenario / "submission").rglob(ex.file) if p.is_file())
         if files:
             found.append((scenario.name, files[0]))

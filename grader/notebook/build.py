@@ -7,8 +7,11 @@ Each notebook: a setup cell that installs the grader in Colab, the README as mar
 stub as code (its imports, then one cell per function or class), and a last cell `check(N)`.
 The README gets an "Open in Colab" badge. Edit the README or the stub, never the notebook.
 
-`COURSE_REPOSITORY` is the one place that names the course's public repository: Colab
-installs the grader from it, and the badges open the notebooks from it.
+`PACKAGE` is the one place that says where the grader is installed from (the notebooks'
+setup cell runs `%pip install PACKAGE` in Colab): the package's name on PyPI, which works
+once tinyml-grader is published there; until then, a pip requirement such as
+`git+https://github.com/ORG/tinyml-grader` or a wheel's URL. `COURSE_REPOSITORY` names the
+course's public repository, which the "Open in Colab" badges open the notebooks from.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 from grader.catalog import Exercise, exercises
 from grader.notebook.ipynb import SETUP_TAG
 
+PACKAGE = "tinyml-grader"  # what `pip install` is given in Colab: works once the package is on PyPI
 COURSE_REPOSITORY = "https://github.com/YOUR-ORG/tinyml-grader"  # set to the course's repository before publishing
 BRANCH = "main"
 BADGE_ALT = "Open In Colab"
@@ -49,13 +53,12 @@ def readme_with_badge(readme: str, ex: Exercise) -> str:
 
 def setup_source() -> str:
     return (
-        "# In Colab, install the grader (once per session). Elsewhere this only imports it:\n"
-        "# install it once with `pip install -e .` in a clone of the course repository.\n"
+        "# In Colab, install the grader (once per session); it carries the exercises. Elsewhere this\n"
+        "# only imports it: install it once with `pip install tinyml-grader`, then `grade init`.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q --src /content/src -e "git+{COURSE_REPOSITORY}#egg=tinyml-grader"\n'
-        '    sys.path.insert(0, "/content/src/tinyml-grader")\n'
+        f'    %pip install -q "{PACKAGE}"\n'
         "\n"
         "from grader import check, hint\n"
     )
