@@ -265,6 +265,10 @@ from grader.cli.service import register as _register_service_commands  # noqa: E
 
 _register_service_commands(app)
 
+from grader.cli.lti import register as _register_lti_commands  # noqa: E402
+
+_register_lti_commands(app)
+
 from grader.worker.cli import register as _register_worker_commands  # noqa: E402
 
 _register_worker_commands(app)

@@ -40,6 +40,7 @@ def serve(
     callback_delays: Annotated[str, typer.Option("--callback-delays", help="seconds before each callback try, comma-separated")] = ",".join(f"{d:g}" for d in DEFAULT_CALLBACK_DELAYS),
     job_timeout: Annotated[Optional[float], typer.Option("--job-timeout", min=1, help="seconds one grading may take [default: from the exercises' limits]")] = None,
     drain: Annotated[float, typer.Option("--drain", min=0, help="on SIGTERM, seconds running jobs may finish before they are handed back")] = 30.0,
+    public_url: Annotated[Optional[str], typer.Option("--public-url", help="also an LTI 1.3 tool at this address (what browsers and LMSs reach)")] = None,
 ) -> None:
     """Run the grader as an HTTP service (API under /v1, docs at /docs)."""
     if broker is not None:
@@ -57,11 +58,19 @@ def serve(
         delays = parse_delays(callback_delays)
     except ValueError as e:
         raise _fail(f"--callback-delays: {e}") from None
+    if public_url is not None:
+        from grader.lti.config import check_public_url
+
+        try:
+            public_url = check_public_url(public_url)
+        except ValueError as e:
+            raise _fail(f"--public-url: {e}") from None
     from grader.service.server import CannotListen, DataDirError, run
 
     config = Config(data=data, workers=workers or os.cpu_count() or 1, allow_private_callbacks=allow_private_callbacks,
                     max_body_bytes=int(max_body_mib * 1024 * 1024), queue_max=queue_max, rate_per_minute=rate_limit,
-                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker)
+                    callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker,
+                    public_url=public_url)
     try:
         run(config, host, port)
     except DataDirError as e:

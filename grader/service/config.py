@@ -35,6 +35,8 @@ class Config:
     job_timeout_s: float | None = None  # default: from the exercises' limits
     drain_s: float = 30.0  # on SIGTERM, how long running jobs may finish before they are handed back
     broker: str | None = None  # redis://...: jobs go to `grade worker` processes through this broker
+    public_url: str | None = None  # set: the service is also an LTI 1.3 tool at this address (grader.lti)
+    lti_retry_base_s: float = 1.0  # first delay before a score post is retried; doubles up to 10 min
 
     @property
     def db_path(self) -> Path:

@@ -116,6 +116,7 @@ class Service:
         self.dispatcher = dispatch.make(config, self.background, self.changed, self.metrics)
         self.sender = callbacks.Sender(self.background, render, config.callback_delays, config.allow_private_callbacks,
                                        config.callback_timeout_s, self.metrics)
+        self.extras: list = []  # started and stopped with the service, told of every change (the LTI score sender)
         self._started = False
         self._lock = threading.Lock()
 
@@ -123,6 +124,8 @@ class Service:
         if status in TERMINAL:
             self.metrics.finished.labels(status).inc()
             self.sender.wake()
+        for extra in self.extras:
+            extra.changed(sid, status)
         self.waiters.notify(sid)
 
     def tidy(self) -> None:
@@ -136,6 +139,8 @@ class Service:
                 return
             self._started = True
         self.waiters.loop = _running_loop()
+        for extra in self.extras:
+            extra.start()
         self.dispatcher.start()
         self.sender.start()
 
@@ -146,6 +151,8 @@ class Service:
             self._started = False
         self.sender.stop()
         self.dispatcher.stop(self.config.drain_s)
+        for extra in self.extras:
+            extra.stop()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

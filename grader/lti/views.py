@@ -1,0 +1,369 @@
+"""The LTI routes under `/lti` and the pages they answer (templates in grader/web/templates/lti/).
+
+Views gather data and hand it to a template; the protocol is in `launch`, `deeplink`,
+`register` and `ags`. Every page carries `Content-Security-Policy: frame-ancestors` for the
+platform's origins (it is shown in the LMS's iframe) and `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import jwt
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from grader import catalog
+from grader.lti import deeplink, launch, register, submit
+from grader.lti.ags import ScoreSender
+from grader.lti.keys import ToolKeys
+from grader.lti.launch import CLAIM, Refused
+from grader.lti.store import LtiStore
+from grader.service.logs import event
+from grader.web.card import report_html
+from grader.web.pages import render
+
+COOKIE = "lti_session"
+STATE_COOKIE = "lti_state"
+
+
+def class_report_html(reports: list[dict]) -> str | None:
+    """The class report of one link's latest reports (grader.classreport, when it is there)."""
+    try:
+        from grader import classreport
+    except ImportError:
+        return None
+    if not reports:
+        return None
+    return classreport.render_html(classreport.build(reports))
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if ts else "–"
+
+
+LMS_WORDS = {"pending": "sending…", "sent": "sent", "failed": "refused by the LMS"}
+
+
+def _lms(row: dict) -> str:
+    if row["status"] != "done":
+        return "nothing to send" if row["status"] in ("failed", "cancelled") else "after grading"
+    return LMS_WORDS.get(row["score_state"] or "pending", row["score_state"])
+
+
+class LtiApp:
+    def __init__(self, service, public_url: str):
+        self.service = service
+        self.public_url = public_url.rstrip("/")
+        self.lti = LtiStore(service.store)
+        self.keys = ToolKeys(service.config.data)
+        self.keys.jwks()  # the key is made on first start
+        self.allow_private = service.config.allow_private_callbacks
+        self.https = self.public_url.startswith("https://")
+        self.sender = ScoreSender(LtiStore(service.background), self.keys, self.allow_private,
+                                  service.config.lti_retry_base_s)
+        service.extras.append(self.sender)
+
+    # ------------------------------------------------------------ answers
+
+    def frame_ancestors(self, platform: dict | None, extra: str | None = None) -> str:
+        platforms = [platform] if platform else self.lti.platforms()
+        origins = {o for p in platforms for o in (_origin(p["issuer"]), _origin(p["auth_url"])) if o}
+        if _origin(extra):
+            origins.add(_origin(extra))
+        return "frame-ancestors 'self' " + " ".join(sorted(origins))
+
+    def page(self, template: str, status: int = 200, platform: dict | None = None, session: dict | None = None,
+             cookie: str | None = None, **ctx) -> HTMLResponse:
+        cfg = None
+        if session is not None:
+            cfg = {"session": session["id"], "check": f"{self.public_url}/lti/session",
+                   "storage": session["storage_target"], "open": f"{self.public_url}/lti/open?code=" + self.keys.sign(
+                       {"sid": session["id"], "aud": "open", "exp": int(time.time()) + 300})}
+            platform = platform or self.lti.platform(session["platform_id"])
+        html = render(f"lti/{template}", cfg=cfg, **ctx)
+        extra = session["claims"].get("return_url") if session else None
+        response = HTMLResponse(html, status_code=status, headers={
+            "Content-Security-Policy": self.frame_ancestors(platform, extra), "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+        if cookie is not None:
+            self.set_cookie(response, COOKIE, cookie)
+        return response
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int = 8 * 3600) -> None:
+        if self.https:
+            response.set_cookie(name, value, max_age=max_age, path="/lti", httponly=True, secure=True, samesite="none")
+        else:
+            response.set_cookie(name, value, max_age=max_age, path="/lti", httponly=True, samesite=None)
+
+    def refused(self, e: Refused) -> HTMLResponse:
+        event("lti_refused", status=e.status, reason=e.message)
+        return self.page("error.html", e.status, title="This launch cannot continue", message=e.message)
+
+    def session(self, request: Request, form=None, kinds: tuple[str, ...] = ()) -> dict:
+        sid = request.cookies.get(COOKIE) or (form.get("session") if form else None) \
+            or request.headers.get("x-lti-session")
+        found = self.lti.session(sid)
+        if found is None or (kinds and found["kind"] not in kinds):
+            raise Refused(401, "your session with the tool has ended or is missing: open the activity again from the LMS")
+        return found
+
+    # ------------------------------------------------------------ pages of a session
+
+    def session_page(self, session: dict, cookie: str | None = None) -> HTMLResponse:
+        if session["kind"] == "deeplink":
+            exercises = catalog.exercises()
+            return self.page("deeplink.html", session=session, cookie=cookie, title="Add an exercise",
+                             header=session["claims"].get("context"), context=session["claims"].get("context"),
+                             exercises=exercises, total=sum(ex.max_score for ex in exercises),
+                             action=f"{self.public_url}/lti/deeplink")
+        link = self.lti.get_link(session["link_id"])
+        if session["kind"] == "instructor":
+            return self.instructor_page(session, link, cookie)
+        return self.student_page(session, link, cookie)
+
+    def student_page(self, session: dict, link: dict, cookie: str | None) -> HTMLResponse:
+        chosen = catalog.select(None if link["exercise"] == "all" else [int(link["exercise"])])
+        exercises = [{"id": ex.id, "title": ex.title, "file": ex.file, "functions": ex.functions,
+                      "readme": (ex.directory / "README.md").read_text(encoding="utf-8"),
+                      "stub_url": f"{self.public_url}/lti/stub/{ex.id}"} for ex in chosen]
+        attempts = [{"when": _when(a["created_at"]), "status": a["status"], "score": a["score"],
+                     "max_score": a["max_score"], "lms": _lms(a),
+                     "url": f"{self.public_url}/lti/status/{a['submission_id']}"}
+                    for a in self.lti.attempts(link["id"], session["user_sub"])]
+        return self.page("student.html", session=session, cookie=cookie, title=link["title"] or "Exercise",
+                         header=link["context_title"], exercises=exercises, attempts=attempts,
+                         user=session["user_name"], submit=f"{self.public_url}/lti/submit")
+
+    def instructor_page(self, session: dict, link: dict, cookie: str | None) -> HTMLResponse:
+        rows = self.lti.attempts(link["id"])
+        by_user: dict[str, list[dict]] = {}
+        for r in rows:
+            by_user.setdefault(r["user_sub"], []).append(r)
+        students, reports = [], []
+        for sub, mine in sorted(by_user.items(), key=lambda kv: (kv[1][0]["user_name"] or kv[0]).lower()):
+            graded = [r for r in mine if r["status"] == "done"]
+            latest = graded[0] if graded else mine[0]
+            if graded:
+                reports.append({**json.loads(graded[0]["report"]), "submission": graded[0]["user_name"] or sub})
+            refused = next((r for r in graded if r["score_state"] == "failed"), None)
+            shown = refused or latest
+            students.append({"name": latest["user_name"] or sub, "latest": latest["score"],
+                             "max_score": latest["max_score"], "best": max((r["score"] for r in graded), default=None),
+                             "attempts": len(mine), "lms": _lms(shown),
+                             "lms_class": "bad" if refused else "ok" if shown["score_state"] == "sent" else "muted",
+                             "lms_error": refused["score_error"] if refused else None,
+                             "resend": refused["submission_id"] if refused else None,
+                             "latest_url": f"{self.public_url}/lti/status/{latest['submission_id']}"})
+        return self.page("instructor.html", session=session, cookie=cookie, title="Class view",
+                         header=link["context_title"], link_title=link["title"] or f"Exercise {link['exercise']}",
+                         students=students, resend=f"{self.public_url}/lti/resend",
+                         class_report=class_report_html(reports))
+
+    def launched(self, found: launch.Launch) -> HTMLResponse:
+        claims, platform = found.claims, found.platform
+        context = (claims.get(CLAIM + "context") or {}).get("title")
+        name = claims.get("name") or claims.get("given_name") or claims.get("preferred_username")
+        kept = {"context": context, "return_url": (claims.get(CLAIM + "launch_presentation") or {}).get("return_url")}
+        if found.message_type == "LtiDeepLinkingRequest":
+            if not found.staff:
+                raise Refused(403, "only instructors can add exercises to a course")
+            settings = claims.get(launch.DL_CLAIM + "deep_linking_settings") or {}
+            if not settings.get("deep_link_return_url"):
+                raise Refused(400, "the deep-linking request has no deep_link_return_url")
+            kept.update(deep_link_return_url=settings["deep_link_return_url"], data=settings.get("data"),
+                        deployment_id=found.deployment_id)
+            sid = self.lti.new_session(platform["id"], "deeplink", None, claims["sub"], name, kept, found.storage_target)
+        else:
+            resource = claims.get(CLAIM + "resource_link") or {}
+            exercise = str((claims.get(CLAIM + "custom") or {}).get("exercise", "")).strip()
+            if not resource.get("id"):
+                raise Refused(400, "the launch has no resource link")
+            if exercise != "all":
+                try:
+                    exercise = str(catalog.exercise(exercise).id)
+                except catalog.CatalogError:
+                    raise Refused(400, f"this link's custom parameter exercise={exercise!r} is not 1-5 or 'all': "
+                                       "the instructor adds the exercise again through the tool") from None
+            ags = claims.get(launch.AGS_CLAIM) or {}
+            link = self.lti.link(platform["id"], found.deployment_id, resource["id"], exercise,
+                                 resource.get("title"), ags.get("lineitem"), context)
+            kind = "instructor" if found.staff else "student"
+            sid = self.lti.new_session(platform["id"], kind, link["id"], claims["sub"], name, kept,
+                                       found.storage_target)
+        event("lti_launch", platform=platform["issuer"], kind=found.message_type, staff=found.staff)
+        return self.session_page(self.lti.session(sid), cookie=sid)
+
+
+def install(app, service, public_url: str) -> LtiApp:
+    """Add the `/lti` routes to the service's app; the score sender starts and stops with the service."""
+    tool = LtiApp(service, public_url)
+    router = APIRouter(prefix="/lti", include_in_schema=False)
+    pub = tool.public_url
+
+    async def params(request: Request) -> dict:
+        found = dict(request.query_params)
+        if request.method == "POST":
+            found.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+        return found
+
+    @router.api_route("/login", methods=["GET", "POST"])
+    async def login(request: Request):
+        try:
+            given = await params(request)
+            url, state = await run_in_threadpool(launch.login, tool.lti, given, pub)
+        except Refused as e:
+            return tool.refused(e)
+        if given.get("lti_storage_target"):
+            platform = tool.lti.find_platform(given["iss"], given.get("client_id"))[0]
+            response = tool.page("storage.html", platform=platform, title="Starting", method="get",
+                                 action=url.split("?")[0], fields=dict(_query(url)),
+                                 storage={"target": given["lti_storage_target"], "origin": _origin(platform["auth_url"]),
+                                          "key": f"state_{state}", "value": state, "read": False})
+        else:
+            response = RedirectResponse(url, status_code=302)
+        tool.set_cookie(response, STATE_COOKIE, state, max_age=600)
+        return response
+
+    @router.post("/launch")
+    async def do_launch(request: Request):
+        form = await request.form()
+        id_token, state = form.get("id_token"), form.get("state")
+        try:
+            cookie = request.cookies.get(STATE_COOKIE)
+            if cookie and cookie != state:
+                raise Refused(403, "the launch's state does not match this browser's login: start again from the LMS")
+            if not cookie:
+                row = launch.peek_state(tool.lti, state)
+                if row["storage_target"] and "storage_state" not in form:
+                    platform = tool.lti.platform(row["platform_id"])
+                    return tool.page("storage.html", platform=platform, title="Starting", method="post",
+                                     action=f"{pub}/lti/launch", fields={"id_token": id_token, "state": state},
+                                     storage={"target": row["storage_target"], "origin": _origin(platform["auth_url"]),
+                                              "key": f"state_{state}", "read": True})
+                if "storage_state" in form and form.get("storage_state") != state:
+                    raise Refused(403, "the launch's state is not the one the LMS kept for this browser")
+            found = await run_in_threadpool(launch.validate, tool.lti, id_token, state, tool.allow_private)
+            return await run_in_threadpool(tool.launched, found)
+        except Refused as e:
+            return tool.refused(e)
+
+    @router.get("/jwks")
+    def jwks():
+        return JSONResponse(tool.keys.jwks(), headers={"Cache-Control": "max-age=300"})
+
+    @router.get("/register")
+    async def dynamic_registration(request: Request):
+        try:
+            return await run_in_threadpool(register.dynamic, tool, dict(request.query_params))
+        except Refused as e:
+            return tool.refused(e)
+
+    @router.get("/session")
+    def session_check(request: Request):
+        return JSONResponse({"cookie": tool.lti.session(request.cookies.get(COOKIE)) is not None},
+                            headers={"Cache-Control": "no-store"})
+
+    @router.get("/open")
+    def open_window(code: str = ""):
+        try:
+            sid = tool.keys.verify(code, "open")["sid"]
+            session = tool.lti.session(sid)
+            if session is None:
+                raise Refused(401, "this session has ended: open the activity again from the LMS")
+        except jwt.PyJWTError:
+            return tool.refused(Refused(403, "this link has expired: open the activity again from the LMS"))
+        except Refused as e:
+            return tool.refused(e)
+        response = RedirectResponse(f"{pub}/lti/page", status_code=303)
+        tool.set_cookie(response, COOKIE, sid)
+        return response
+
+    @router.get("/page")
+    def current_page(request: Request):
+        try:
+            return tool.session_page(tool.session(request))
+        except Refused as e:
+            return tool.refused(e)
+
+    @router.post("/deeplink")
+    async def deep_link(request: Request):
+        form = await request.form()
+        try:
+            session = tool.session(request, form, ("deeplink",))
+            return tool.page("autopost.html", session=session, **deeplink.response(tool, session, form.get("exercise")))
+        except Refused as e:
+            return tool.refused(e)
+
+    @router.post("/submit")
+    async def upload(request: Request):
+        form = await request.form()
+        try:
+            session = tool.session(request, form, ("student", "instructor"))
+            link = tool.lti.get_link(session["link_id"])
+            upload = form.get("file")
+            data = await upload.read() if upload is not None and not isinstance(upload, str) else None
+            body = submit.body_of(link["exercise"], getattr(upload, "filename", None), data, form.get("source"))
+            sid = await run_in_threadpool(submit.queue, service, session["platform_id"], body,
+                                          submit.metadata(link, session["user_sub"]))
+            tool.lti.add_submission(sid, link["id"], session["user_sub"], session["user_name"])
+        except Refused as e:
+            return tool.refused(e)
+        event("lti_submission", id=sid, link=link["id"])
+        return RedirectResponse(f"{pub}/lti/status/{sid}", status_code=303)
+
+    @router.get("/status/{sid}")
+    def status(sid: str):
+        # The submission id (128 random bits) is the capability: a cookie-less iframe can still follow it.
+        row = service.store.get(sid)
+        linked = tool.lti.submission_link(sid)
+        if row is None or linked is None:
+            return tool.refused(Refused(404, "there is no such submission"))
+        link = tool.lti.get_link(linked["link_id"])
+        report = json.loads(row["report"]) if row["status"] == "done" and row["report"] else None
+        error = json.loads(row["error"])["message"] if row["status"] == "failed" and row["error"] else None
+        attempt = next(a for a in tool.lti.attempts(link["id"], linked["user_sub"]) if a["submission_id"] == sid)
+        return tool.page("status.html", platform=tool.lti.platform(link["platform_id"]),
+                         title=link["title"] or "Your result", status=row["status"],
+                         finished=row["status"] in ("done", "failed", "cancelled"), error=error,
+                         card=report_html(report) if report else None, lms=_lms(attempt))
+
+    @router.get("/stub/{n}")
+    def stub(n: int):
+        try:
+            ex = catalog.exercise(n)
+        except catalog.CatalogError as e:
+            return PlainTextResponse(str(e), status_code=404)
+        return PlainTextResponse(ex.stub_path.read_text(encoding="utf-8"), media_type="text/x-python",
+                                 headers={"Content-Disposition": f'attachment; filename="{ex.file}"'})
+
+    @router.post("/resend")
+    async def resend(request: Request):
+        form = await request.form()
+        try:
+            session = tool.session(request, form, ("instructor",))
+            if tool.lti.resend(str(form.get("submission", "")), session["link_id"]):
+                tool.sender.wake()
+            return tool.instructor_page(session, tool.lti.get_link(session["link_id"]), None)
+        except Refused as e:
+            return tool.refused(e)
+
+    app.include_router(router)
+    return tool
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(urlsplit(url).query)
