@@ -84,7 +84,7 @@ class LtiApp:
             origins.add(_origin(extra))
         return "frame-ancestors 'self' " + " ".join(sorted(origins))
 
-    def page(self, template: str, status: int = 200, platform: dict | None = None, session: dict | None = None,
+    def page(self, template: str, code: int = 200, platform: dict | None = None, session: dict | None = None,
              cookie: str | None = None, **ctx) -> HTMLResponse:
         cfg = None
         if session is not None:
@@ -94,7 +94,7 @@ class LtiApp:
             platform = platform or self.lti.platform(session["platform_id"])
         html = render(f"lti/{template}", cfg=cfg, **ctx)
         extra = session["claims"].get("return_url") if session else None
-        response = HTMLResponse(html, status_code=status, headers={
+        response = HTMLResponse(html, status_code=code, headers={
             "Content-Security-Policy": self.frame_ancestors(platform, extra), "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
         if cookie is not None:
