@@ -110,7 +110,7 @@ def _key(lti: LtiStore, platform: dict, kid: str | None, allow_private: bool):
 def peek_state(lti: LtiStore, state: str | None) -> dict:
     row = lti.store.one("SELECT * FROM lti_states WHERE state = ? AND expires_at >= ?", (state or "", time.time()))
     if row is None:
-        raise Refused(403, "the launch's state is unknown or expired (it is good for one launch, 10 minutes): "
+        raise Refused(403, "the launch's state is unknown, expired or used (it is good for one launch, 10 minutes): "
                            "start the tool again from the LMS")
     return dict(row)
 
