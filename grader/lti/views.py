@@ -12,10 +12,10 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-import jwt
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from grader import catalog
 from grader.lti import deeplink, launch, register, submit
@@ -40,6 +40,11 @@ def class_report_html(reports: list[dict]) -> str | None:
     if not reports:
         return None
     return classreport.render_html(classreport.build(reports))
+
+
+def _markup(html: str | None) -> Markup | None:
+    """HTML our own renderers made (they escape what they quote): shown as is."""
+    return Markup(html) if html else None
 
 
 def _origin(url: str | None) -> str | None:
@@ -169,7 +174,7 @@ class LtiApp:
         return self.page("instructor.html", session=session, cookie=cookie, title="Class view",
                          header=link["context_title"], link_title=link["title"] or f"Exercise {link['exercise']}",
                          students=students, resend=f"{self.public_url}/lti/resend",
-                         class_report=class_report_html(reports))
+                         class_report=_markup(class_report_html(reports)))
 
     def launched(self, found: launch.Launch) -> HTMLResponse:
         claims, platform = found.claims, found.platform
@@ -337,7 +342,7 @@ def install(app, service, public_url: str) -> LtiApp:
         return tool.page("status.html", platform=tool.lti.platform(link["platform_id"]),
                          title=link["title"] or "Your result", status=row["status"],
                          finished=row["status"] in ("done", "failed", "cancelled"), error=error,
-                         card=report_html(report) if report else None, lms=_lms(attempt))
+                         card=Markup(report_html(report)) if report else None, lms=_lms(attempt))
 
     @router.get("/stub/{n}")
     def stub(n: int):

@@ -58,7 +58,7 @@ def test_a_student_launches_uploads_and_the_score_lands_once(lti_world, ex1_link
     status = student.upload(page, "my_loss.py", SOLUTION)
     assert status.status_code == 200 and "/lti/status/" in str(status.url)
     done = student.result(status)
-    assert "tinyml-grader-card" in done.text and "Correct" in done.text
+    assert '<div class="tinyml-grader-card"' in done.text and "Correct" in done.text
     sid = str(done.url).rsplit("/", 1)[1]
     scores = wait_for(lambda: a.state()["scores"][before:] or None)
     (score,) = scores
