@@ -74,6 +74,42 @@ def test_a_student_launches_uploads_and_the_score_lands_once(lti_world, ex1_link
     assert "Class view" in teacher.text and "Ada Lovelace" in teacher.text
 
 
+def test_the_web_process_never_loads_tensorflow(lti_world):
+    """After launches, uploads and scores (the tests above), the service's own process holds no TensorFlow."""
+    tool, _, _ = lti_world
+    maps = open(f"/proc/{tool.proc.pid}/maps").read()
+    assert "tensorflow" not in maps and "_multiarray" not in maps
+
+
+def test_the_platform_storage_carries_the_state_when_the_cookie_is_refused(lti_world, ex1_link):
+    """A launch with `lti_storage_target`: the login page puts the state in the platform's storage,
+    and a launch that arrives without the tool's cookie reads it back before it is accepted.
+    (The page's postMessage script is what a browser runs; here its two answers are posted by hand.)"""
+    tool, a, _ = lti_world
+    from tests.lti.conftest import forms
+
+    browser = Browser()
+    r = browser.client.get(f"{a.url}/start", params={"user": "stu-5", "link": ex1_link, "storage": "1"})
+    assert r.status_code == 200 and "lti.put_data" in r.text and str(r.url).startswith(tool.url)
+    put = forms(r.text)[0]
+    assert put["method"] == "get" and put["action"] == f"{a.url}/auth"
+    to_tool = forms(browser.client.get(put["action"], params=put["fields"]).text)[0]
+    cookieless = httpx.Client()  # the browser kept the tool's cookie out of the iframe
+    check = cookieless.post(to_tool["action"], data=to_tool["fields"])
+    assert check.status_code == 200 and "lti.get_data" in check.text and "lti_session=" not in check.headers.get(
+        "set-cookie", "")
+    again = forms(check.text)[0]["fields"]
+    wrong = cookieless.post(to_tool["action"], data={**again, "storage_state": "something-else"})
+    assert wrong.status_code == 403
+    right = cookieless.post(to_tool["action"], data={**again, "storage_state": again["state"]})
+    assert right.status_code == 200 and "Submit for grading" in right.text
+    # without the cookie, the page's forms carry the session (its script adds it), and it works
+    session = right.text.split('"session": "')[1].split('"')[0]
+    status = cookieless.post(f"{tool.url}/lti/submit", data={"session": session, "source": STUB},
+                             follow_redirects=False)
+    assert status.status_code == 303 and "/lti/status/" in status.headers["location"]
+
+
 def test_one_token_for_several_scores(lti_world, ex1_link):
     tool, a, _ = lti_world
     student = Browser()
