@@ -77,6 +77,12 @@ class ToolKeys:
     def __init__(self, data: Path):
         self.data = data
         self._cache: tuple[float, list[dict]] | None = None
+        self._loaded: dict[str, object] = {}  # kid -> private key object (loading a PEM checks the key: ~0.1 s)
+
+    def _private(self, k: dict):
+        if k["kid"] not in self._loaded:
+            self._loaded[k["kid"]] = serialization.load_pem_private_key(k["pem"].encode(), None)
+        return self._loaded[k["kid"]]
 
     def _keys(self) -> list[dict]:
         mtime = _path(self.data).stat().st_mtime if _path(self.data).is_file() else 0.0
@@ -89,7 +95,7 @@ class ToolKeys:
     def jwks(self) -> dict:
         out = []
         for k in self._keys():
-            public = serialization.load_pem_private_key(k["pem"].encode(), None).public_key()
+            public = self._private(k).public_key()
             jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
             jwk.pop("key_ops", None)
             out.append({**jwk, "kid": k["kid"], "alg": "RS256", "use": "sig"})
@@ -97,7 +103,7 @@ class ToolKeys:
 
     def sign(self, claims: dict) -> str:
         current = next(k for k in reversed(self._keys()) if k["retired_at"] is None)
-        return jwt.encode(claims, current["pem"], algorithm="RS256", headers={"kid": current["kid"]})
+        return jwt.encode(claims, self._private(current), algorithm="RS256", headers={"kid": current["kid"]})
 
     def verify(self, token: str, audience: str) -> dict:
         """The claims of a token this tool signed (any listed key); jwt.PyJWTError otherwise."""
@@ -105,5 +111,5 @@ class ToolKeys:
         found = next((k for k in self._keys() if k["kid"] == kid), None)
         if found is None:
             raise jwt.InvalidKeyError("unknown key")
-        public = serialization.load_pem_private_key(found["pem"].encode(), None).public_key()
+        public = self._private(found).public_key()
         return jwt.decode(token, public, algorithms=["RS256"], audience=audience)

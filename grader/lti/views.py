@@ -71,7 +71,9 @@ class LtiApp:
     def __init__(self, service, public_url: str):
         self.service = service
         self.public_url = public_url.rstrip("/")
-        self.lti = LtiStore(service.store)
+        # NORMAL: a commit survives a crash of the process; a power cut may forget a state, a nonce or a
+        # session (launch again), never a submission (committed by the API's path, FULL)
+        self.lti = LtiStore(service.background)
         self.keys = ToolKeys(service.config.data)
         self.keys.jwks()  # the key is made on first start
         self.allow_private = service.config.allow_private_callbacks
