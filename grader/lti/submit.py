@@ -53,14 +53,16 @@ def body_of(exercise: str, filename: str | None, data: bytes | None, source: str
     raise Refused(422, "choose a file to upload or paste your code")
 
 
-def queue(service, platform_id: int, body: submissions.SubmissionIn, metadata: dict) -> str:
-    """Check and store the submission, wake the dispatcher; its id. Refused with the API's status on a problem."""
+def queue(service, platform_id: int, user: str, body: submissions.SubmissionIn, metadata: dict) -> str:
+    """Check and store the submission, wake the dispatcher; its id. Refused with the API's status on a problem.
+
+    The rate limit is the service's per-key rate, counted per student (a class submits at the deadline)."""
     received = time.time()
     key_name = f"lti:{platform_id}"
     body = body.model_copy(update={"metadata": metadata})
     try:
         exercises = submissions.check_fields(body, service.config.metadata_bytes)
-        service.limiter.take(key_name, None)
+        service.limiter.take(f"{key_name}:{user}", None)
         check_queue(service.store.counts()["queued"], service.config.queue_max, service.dispatcher.slots)
         row, _ = _create(service, key_name, body, exercises, submissions.request_hash(body, exercises), received)
     except ApiError as e:

@@ -322,7 +322,7 @@ def install(app, service, public_url: str) -> LtiApp:
             upload = form.get("file")
             data = await upload.read() if upload is not None and not isinstance(upload, str) else None
             body = submit.body_of(link["exercise"], getattr(upload, "filename", None), data, form.get("source"))
-            sid = await run_in_threadpool(submit.queue, service, session["platform_id"], body,
+            sid = await run_in_threadpool(submit.queue, service, session["platform_id"], session["user_sub"], body,
                                           submit.metadata(link, session["user_sub"]))
             tool.lti.add_submission(sid, link["id"], session["user_sub"], session["user_name"])
         except Refused as e:
