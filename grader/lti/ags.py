@@ -6,6 +6,10 @@ platform until a minute before it expires, and dropped when the platform answers
 Network errors, 429 and 5xx are retried with backoff (1 s, 2 s, 4 s ... at most 10 min)
 until the score lands; any other 4xx is not retried: the score is `failed` with the
 platform's message, shown in the instructor's view with a button to send it again.
+
+A link's line item is the one its launches name (deep linking asked the platform to make
+it). When they name none but give the context's line items service, the sender finds the
+link's line item there, or makes it once (looked up before it is made, kept on the link).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -25,6 +29,7 @@ from grader.lti.store import LtiStore
 from grader.service.logs import event
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 TOKEN_MARGIN_S = 60.0
 MAX_DELAY_S = 600.0
 
@@ -56,6 +61,14 @@ def comment(report: dict) -> str:
     return f"tinyml-grader: {report['score']:g}/{report['max_score']:g} — " + "; ".join(parts)
 
 
+def _json_list(r: httpx.Response) -> list[dict]:
+    try:
+        found = r.json()
+    except ValueError:
+        return []
+    return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+
 def _platform_message(r: httpx.Response) -> str:
     text = r.text.strip().replace("\n", " ")
     return f"the platform answered {r.status_code}: {text[:300] or r.reason_phrase}"
@@ -64,7 +77,7 @@ def _platform_message(r: httpx.Response) -> str:
 class ScoreSender:
     def __init__(self, lti: LtiStore, keys: ToolKeys, allow_private: bool, base_delay_s: float = 1.0):
         self.lti, self.keys, self.allow_private, self.base_delay_s = lti, keys, allow_private, base_delay_s
-        self._tokens: dict[int, tuple[str, float]] = {}  # platform id -> (access token, expires at)
+        self._tokens: dict[tuple[int, str], tuple[str, float]] = {}  # (platform id, scope) -> (token, expires at)
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="lti-scores", daemon=True)
@@ -133,22 +146,48 @@ class ScoreSender:
         platform = self.lti.platform(link["platform_id"]) if link else None
         if platform is None:
             raise _Fail("the link's platform is no longer registered")
-        if not link["lineitem"]:
-            raise _Fail("the platform gave this link no line item (its launches carry no AGS 'lineitem'): "
-                        "add the exercise again through the tool's deep linking")
+        lineitem = link["lineitem"] or self._find_or_make_lineitem(platform, link)
         graded = self.lti.store.get(sid)
         report = json.loads(graded["report"])
         body = {"userId": sub["user_sub"], "scoreGiven": report["score"], "scoreMaximum": report["max_score"],
                 "activityProgress": "Completed", "gradingProgress": "FullyGraded",
                 "timestamp": iso_ms(graded["graded_at"]), "comment": comment(report)}
-        token = self._token(platform)
-        r = self._call(platform, "POST", scores_url(link["lineitem"]), content=json.dumps(body),
+        token = self._token(platform, SCORE_SCOPE)
+        r = self._call(platform, "POST", scores_url(lineitem), content=json.dumps(body),
                        headers={"Authorization": f"Bearer {token}",
                                 "Content-Type": "application/vnd.ims.lis.v1.score+json"})
-        if r.status_code == 401:
-            self._tokens.pop(platform["id"], None)
-            raise _Retry("the platform refused the access token (401); a new one is asked for")
-        self._check(r)
+        self._check(r, platform)
+
+    def _find_or_make_lineitem(self, platform: dict, link: dict) -> str:
+        """The link's line item when its launches named none: the one the tool made before (it is looked up
+        first, so a crash between making and keeping it makes no second one), or a new one."""
+        from grader.lti.deeplink import content_item
+
+        if not link["lineitems"]:
+            raise _Fail("the platform gave this link no line item and no line items service: turn on grades "
+                        "(AGS) for the tool in the LMS, or add the exercise again through the tool's deep linking")
+        wanted = {**content_item("", link["exercise"])["lineItem"], "resourceLinkId": link["resource_link_id"]}
+        token = self._token(platform, LINEITEM_SCOPE)
+        auth = {"Authorization": f"Bearer {token}"}
+        sep = "&" if "?" in link["lineitems"] else "?"
+        query = urlencode({"resource_link_id": link["resource_link_id"], "resource_id": wanted["resourceId"]})
+        r = self._call(platform, "GET", f"{link['lineitems']}{sep}{query}",
+                       headers={**auth, "Accept": "application/vnd.ims.lis.v2.lineitemcontainer+json"})
+        self._check(r, platform)
+        found = [i for i in _json_list(r) if i.get("resourceLinkId") == link["resource_link_id"] and i.get("id")]
+        if found:
+            url = found[0]["id"]
+        else:
+            r = self._call(platform, "POST", link["lineitems"], content=json.dumps(wanted),
+                           headers={**auth, "Content-Type": "application/vnd.ims.lis.v2.lineitem+json"})
+            self._check(r, platform)
+            try:
+                url = r.json()["id"]
+            except (ValueError, KeyError, TypeError):
+                raise _Retry("the platform made a line item but did not answer its id") from None
+            event("lti_lineitem_made", link=link["id"], lineitem=url)
+        self.lti.set_lineitem(link["id"], url)
+        return url
 
     def _call(self, platform: dict, method: str, url: str, **kw) -> httpx.Response:
         try:
@@ -156,15 +195,17 @@ class ScoreSender:
         except outbound.PlatformUnreachable as e:
             raise _Retry(str(e)) from None
 
-    @staticmethod
-    def _check(r: httpx.Response) -> None:
+    def _check(self, r: httpx.Response, platform: dict | None = None) -> None:
+        if r.status_code == 401 and platform is not None:
+            self._tokens = {k: v for k, v in self._tokens.items() if k[0] != platform["id"]}
+            raise _Retry("the platform refused the access token (401); a new one is asked for")
         if r.status_code == 429 or r.status_code >= 500:
             raise _Retry(_platform_message(r))
         if not 200 <= r.status_code < 300:
             raise _Fail(_platform_message(r))
 
-    def _token(self, platform: dict) -> str:
-        held = self._tokens.get(platform["id"])
+    def _token(self, platform: dict, scope: str) -> str:
+        held = self._tokens.get((platform["id"], scope))
         if held and held[1] - TOKEN_MARGIN_S > time.time():
             return held[0]
         now = int(time.time())
@@ -175,12 +216,12 @@ class ScoreSender:
         r = self._call(platform, "POST", platform["token_url"], data={
             "grant_type": "client_credentials",
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion, "scope": SCORE_SCOPE})
+            "client_assertion": assertion, "scope": scope})
         self._check(r)
         try:
             doc = r.json()
             token, expires_in = doc["access_token"], float(doc.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError):
             raise _Retry("the platform's token endpoint answered no access_token") from None
-        self._tokens[platform["id"]] = (token, time.time() + expires_in)
+        self._tokens[(platform["id"], scope)] = (token, time.time() + expires_in)
         return token

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS lti_links (
     resource_link_id TEXT NOT NULL,
     exercise TEXT NOT NULL,                 -- "1".."5" or "all"
     title TEXT,
-    lineitem TEXT,                          -- the AGS line item URL of the link
+    lineitem TEXT,                          -- the AGS line item URL of the link (given, or found/made by the tool)
+    lineitems TEXT,                         -- the context's line items URL (to find or make one when none is given)
     context_title TEXT,
     UNIQUE (platform_id, deployment_id, resource_link_id)
 );
@@ -165,16 +166,22 @@ class LtiStore:
     # ------------------------------------------------------------ links and sessions
 
     def link(self, platform_id: int, deployment_id: str, resource_link_id: str, exercise: str, title: str | None,
-             lineitem: str | None, context_title: str | None) -> dict:
+             lineitem: str | None, context_title: str | None, lineitems: str | None = None) -> dict:
         with self._write() as db:
             db.execute("INSERT INTO lti_links (platform_id, deployment_id, resource_link_id, exercise, title, lineitem, "
-                       "context_title) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, deployment_id, "
-                       "resource_link_id) DO UPDATE SET exercise = excluded.exercise, title = excluded.title, "
-                       "lineitem = COALESCE(excluded.lineitem, lineitem), context_title = excluded.context_title",
-                       (platform_id, deployment_id, resource_link_id, exercise, title, lineitem, context_title))
+                       "context_title, lineitems) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_id, "
+                       "deployment_id, resource_link_id) DO UPDATE SET exercise = excluded.exercise, "
+                       "title = excluded.title, lineitem = COALESCE(excluded.lineitem, lineitem), "
+                       "context_title = excluded.context_title, lineitems = excluded.lineitems",
+                       (platform_id, deployment_id, resource_link_id, exercise, title, lineitem, context_title,
+                        lineitems))
             row = db.execute("SELECT * FROM lti_links WHERE platform_id = ? AND deployment_id = ? AND "
                              "resource_link_id = ?", (platform_id, deployment_id, resource_link_id)).fetchone()
         return dict(row)
+
+    def set_lineitem(self, link_id: int, lineitem: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE lti_links SET lineitem = ? WHERE id = ?", (lineitem, link_id))
 
     def get_link(self, link_id: int) -> dict | None:
         row = self.store.one("SELECT * FROM lti_links WHERE id = ?", (link_id,))

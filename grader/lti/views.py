@@ -205,7 +205,7 @@ class LtiApp:
                                        "the instructor adds the exercise again through the tool") from None
             ags = claims.get(launch.AGS_CLAIM) or {}
             link = self.lti.link(platform["id"], found.deployment_id, resource["id"], exercise,
-                                 resource.get("title"), ags.get("lineitem"), context)
+                                 resource.get("title"), ags.get("lineitem"), context, ags.get("lineitems"))
             kind = "instructor" if found.staff else "student"
             sid = self.lti.new_session(platform["id"], kind, link["id"], claims["sub"], name, kept,
                                        found.storage_target)
@@ -285,7 +285,7 @@ def install(app, service, public_url: str) -> LtiApp:
     @router.get("/open")
     def open_window(code: str = ""):
         try:
-            sid = tool.keys.verify(code, "open")["sid"]
+            sid = str(tool.keys.verify(code, "open").get("sid", ""))
             session = tool.lti.session(sid)
             if session is None:
                 raise Refused(401, "this session has ended: open the activity again from the LMS")

@@ -35,6 +35,7 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.registration import Registration
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 ROLES = {"student": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
          "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]}
 
@@ -138,7 +139,8 @@ def make_app(base: str, private_pem: str, public_pem: str, tool: str | None, cli
                 return HTMLResponse("no such link", status_code=404)
             launch.set_resource_link_claim(hint["link"], title=found["title"])
             launch.set_custom_parameters_claim(found["custom"])
-            launch.set_ags(f"{base}/lineitems", f"{base}/lineitems/{found['lineitem']}")
+            launch.set_ags(f"{base}/lineitems",
+                           f"{base}/lineitems/{found['lineitem']}" if found["lineitem"] else None)
         return launch.lti_launch()
 
     @app.get("/jwks")
@@ -191,6 +193,37 @@ def make_app(base: str, private_pem: str, public_pem: str, tool: str | None, cli
         body = await request.json()
         state["scores"].append({"lineitem": item, **body, "received_at": time.time()})
         return JSONResponse({}, status_code=200)
+
+    def token_ok(request: Request, scope: str) -> bool:
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            conf._registration = reg
+            return conf.validate_token(bearer, allowed_scopes=[scope])
+        except Exception:
+            return False
+
+    @app.get("/lineitems")
+    def lineitems(request: Request, resource_link_id: str = "", resource_id: str = ""):
+        """AGS 2.0, 3.2: the context's line items, filtered."""
+        if not token_ok(request, LINEITEM_SCOPE):
+            return JSONResponse({"error": "bad token"}, status_code=401)
+        return JSONResponse([{**item, "id": f"{base}/lineitems/{n}"} for n, item in state["lineitems"].items()
+                             if resource_link_id in ("", item.get("resourceLinkId"))
+                             and resource_id in ("", item.get("resourceId"))],
+                            media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
+
+    @app.post("/lineitems")
+    async def make_lineitem(request: Request):
+        """AGS 2.0, 3.2: a new line item (201, with its id)."""
+        if not token_ok(request, LINEITEM_SCOPE):
+            return JSONResponse({"error": "bad token"}, status_code=401)
+        body = await request.json()
+        if not isinstance(body.get("scoreMaximum"), (int, float)) or not body.get("label"):
+            return JSONResponse({"error": "scoreMaximum and label are required"}, status_code=400)
+        n = str(len(state["lineitems"]) + 1)
+        state["lineitems"][n] = body
+        state["lineitems_made"] = state.get("lineitems_made", 0) + 1
+        return JSONResponse({**body, "id": f"{base}/lineitems/{n}"}, status_code=201)
 
     # ------------------------------------------------------------ dynamic registration (the platform's side)
 
@@ -248,8 +281,11 @@ def make_app(base: str, private_pem: str, public_pem: str, tool: str | None, cli
     async def control_link(request: Request):
         """Place a link without deep linking (what an LMS does for a link made by hand)."""
         body = await request.json()
-        item_id = str(len(state["lineitems"]) + 1)
-        state["lineitems"][item_id] = {"scoreMaximum": body.get("max", 10), "label": body.get("title", "Link")}
+        item_id = None
+        if body.get("lineitem", True):
+            item_id = str(len(state["lineitems"]) + 1)
+            state["lineitems"][item_id] = {"scoreMaximum": body.get("max", 10), "label": body.get("title", "Link"),
+                                           "resourceLinkId": body["link"]}
         state["links"][body["link"]] = {"title": body.get("title", "Link"), "custom": body.get("custom", {}),
                                         "lineitem": item_id}
         return {"lineitem": item_id}

@@ -183,6 +183,24 @@ def test_two_platforms_are_isolated(lti_world, ex1_link):
     assert len({r["platform_id"] for r in links}) == 2
 
 
+def test_a_link_without_a_line_item_gets_one_made_once(lti_world):
+    """A link made in the LMS by hand (no deep linking), whose launches name no line item: the tool finds
+    or makes the link's line item in the context's line items service, once, and posts there."""
+    tool, a, _ = lti_world
+    httpx.post(f"{a.url}/control/link", json={"link": "by-hand", "custom": {"exercise": "1"},
+                                              "lineitem": False}).raise_for_status()
+    student = Browser()
+    page = student.launch(a, user="stu-6", link="by-hand")
+    for source in (STUB, SOLUTION):
+        student.result(student.upload(page, "loss.py", source))
+    mine = wait_for(lambda: (s := [x for x in a.state()["scores"] if x["userId"] == "stu-6"]) and len(s) == 2 and s)
+    state = a.state()
+    made = [n for n, item in state["lineitems"].items() if item.get("resourceLinkId") == "by-hand"]
+    assert len(made) == 1 and state["lineitems_made"] == 1
+    assert {s["lineitem"] for s in mine} == set(made)
+    assert state["lineitems"][made[0]]["scoreMaximum"] == 10 and state["lineitems"][made[0]]["resourceId"] == "ex1_loss"
+
+
 def test_dynamic_registration_then_a_deep_link(lti_world, tmp_path):
     tool, _, _ = lti_world
     c = Platform(tmp_path / "platform-c", None, None)
