@@ -28,7 +28,7 @@ from grader.web.card import report_html
 from grader.web.pages import render
 
 COOKIE = "lti_session"
-STATE_COOKIE = "lti_state"
+STATE_COOKIE = "lti_state_"  # + the state: the login of this browser (one cookie per login)
 
 
 def class_report_html(reports: list[dict]) -> str | None:
@@ -240,7 +240,7 @@ def install(app, service, public_url: str) -> LtiApp:
                                           "key": f"state_{state}", "value": state, "read": False})
         else:
             response = RedirectResponse(url, status_code=302)
-        tool.set_cookie(response, STATE_COOKIE, state, max_age=600)
+        tool.set_cookie(response, STATE_COOKIE + state, state, max_age=600)  # one per login: several tabs at once
         return response
 
     @router.post("/launch")
@@ -248,9 +248,7 @@ def install(app, service, public_url: str) -> LtiApp:
         form = await request.form()
         id_token, state = form.get("id_token"), form.get("state")
         try:
-            cookie = request.cookies.get(STATE_COOKIE)
-            if cookie and cookie != state:
-                raise Refused(403, "the launch's state does not match this browser's login: start again from the LMS")
+            cookie = request.cookies.get(STATE_COOKIE + str(state or ""))
             if not cookie:
                 row = launch.peek_state(tool.lti, state)
                 if row["storage_target"] and "storage_state" not in form:
@@ -262,7 +260,10 @@ def install(app, service, public_url: str) -> LtiApp:
                 if "storage_state" in form and form.get("storage_state") != state:
                     raise Refused(403, "the launch's state is not the one the LMS kept for this browser")
             found = await run_in_threadpool(launch.validate, tool.lti, id_token, state, tool.allow_private)
-            return await run_in_threadpool(tool.launched, found)
+            response = await run_in_threadpool(tool.launched, found)
+            if cookie:
+                response.delete_cookie(STATE_COOKIE + state, path="/lti")
+            return response
         except Refused as e:
             return tool.refused(e)
 

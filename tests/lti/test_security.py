@@ -149,3 +149,14 @@ def test_rotate_key_keeps_the_old_key_listed_and_signs_with_the_new(lti_world):
     assert listed == old | {new}
     item = Browser().deep_link(a, "5")  # the platform verifies the new key's signature
     assert jwt.get_unverified_header(item["jwt"])["kid"] == new
+
+
+def test_two_launches_started_at_once_in_one_browser_both_work(lti_world):
+    """A course page with two activities starts two logins before either launch (one state cookie per login)."""
+    tool, a, _ = lti_world
+    client = httpx.Client()
+    first, second = login(tool, a, client), login(tool, a, client)
+    for state, nonce in (first, second):
+        r = client.post(f"{tool.url}/lti/launch", data={"id_token": sign(a, claims(tool, a, nonce, "sec-link")),
+                                                        "state": state})
+        assert r.status_code == 200, r.text
