@@ -32,19 +32,17 @@ STATE_COOKIE = "lti_state_"  # + the state: the login of this browser (one cooki
 
 
 def class_report_html(reports: list[dict]) -> str | None:
-    """The class report of one link's latest reports (grader.classreport, when it is there)."""
+    """The class report page of one link's latest graded reports (grader.classreport), or None without it.
+
+    Drawn in a child process (`render_html_isolated`): the web process never imports matplotlib or NumPy.
+    """
     try:
         from grader import classreport
     except ImportError:
         return None
     if not reports:
         return None
-    return classreport.render_html(classreport.build(reports))
-
-
-def _markup(html: str | None) -> Markup | None:
-    """HTML our own renderers made (they escape what they quote): shown as is."""
-    return Markup(html) if html else None
+    return classreport.render_html_isolated(classreport.build(reports))
 
 
 def _origin(url: str | None) -> str | None:
@@ -119,8 +117,9 @@ class LtiApp:
         return self.page("error.html", e.status, title="This launch cannot continue", message=e.message)
 
     def session(self, request: Request, form=None, kinds: tuple[str, ...] = ()) -> dict:
-        sid = request.cookies.get(COOKIE) or (form.get("session") if form else None) \
-            or request.headers.get("x-lti-session")
+        # the form's own session first: the cookie holds the browser's latest launch, maybe another tab's
+        sid = (form.get("session") if form else None) or request.headers.get("x-lti-session") \
+            or request.cookies.get(COOKIE)
         found = self.lti.session(sid)
         if found is None or (kinds and found["kind"] not in kinds):
             raise Refused(401, "your session with the tool has ended or is missing: open the activity again from the LMS")
@@ -158,12 +157,10 @@ class LtiApp:
         by_user: dict[str, list[dict]] = {}
         for r in rows:
             by_user.setdefault(r["user_sub"], []).append(r)
-        students, reports = [], []
+        students = []
         for sub, mine in sorted(by_user.items(), key=lambda kv: (kv[1][0]["user_name"] or kv[0]).lower()):
             graded = [r for r in mine if r["status"] == "done"]
             latest = graded[0] if graded else mine[0]
-            if graded:
-                reports.append({**json.loads(graded[0]["report"]), "submission": graded[0]["user_name"] or sub})
             refused = next((r for r in graded if r["score_state"] == "failed"), None)
             shown = refused or latest
             students.append({"name": latest["user_name"] or sub, "latest": latest["score"],
@@ -176,7 +173,15 @@ class LtiApp:
         return self.page("instructor.html", session=session, cookie=cookie, title="Class view",
                          header=link["context_title"], link_title=link["title"] or f"Exercise {link['exercise']}",
                          students=students, resend=f"{self.public_url}/lti/resend",
-                         class_report=_markup(class_report_html(reports)))
+                         class_report=f"{self.public_url}/lti/class-report" if students else None)
+
+    def link_reports(self, link_id: int) -> list[dict]:
+        """Each student's latest graded report on the link, named by the student (the class report's input)."""
+        latest: dict[str, dict] = {}
+        for r in self.lti.attempts(link_id):  # newest first
+            if r["status"] == "done" and r["user_sub"] not in latest:
+                latest[r["user_sub"]] = {**json.loads(r["report"]), "submission": r["user_name"] or r["user_sub"]}
+        return list(latest.values())
 
     def launched(self, found: launch.Launch) -> HTMLResponse:
         claims, platform = found.claims, found.platform
@@ -355,6 +360,22 @@ def install(app, service, public_url: str) -> LtiApp:
             return PlainTextResponse(str(e), status_code=404)
         return PlainTextResponse(ex.stub_path.read_text(encoding="utf-8"), media_type="text/x-python",
                                  headers={"Content-Disposition": f'attachment; filename="{ex.file}"'})
+
+    @router.post("/class-report")
+    async def class_report(request: Request):
+        form = await request.form()
+        try:
+            session = tool.session(request, form, ("instructor",))
+        except Refused as e:
+            return tool.refused(e)
+        try:
+            html = await run_in_threadpool(class_report_html, tool.link_reports(session["link_id"]))
+        except (RuntimeError, OSError) as e:
+            return tool.refused(Refused(503, f"the class report could not be drawn: {e}"))
+        if html is None:
+            return tool.refused(Refused(404, "no class report: nothing graded on this link yet"))
+        return HTMLResponse(html, headers={"Content-Security-Policy": tool.frame_ancestors(
+            tool.lti.platform(session["platform_id"])), "Cache-Control": "no-store"})
 
     @router.post("/resend")
     async def resend(request: Request):

@@ -243,3 +243,20 @@ def test_service_killed_between_grading_and_posting_sends_once_after_restart(lti
     from grader.lti.ags import iso_ms
 
     assert len(mine) == 1 and mine[0]["timestamp"] == iso_ms(graded_at)
+
+
+def test_the_instructor_opens_the_class_report_of_the_link(lti_world, ex1_link):
+    import pytest
+
+    from tests.lti.conftest import ROOT, forms
+
+    tool, a, _ = lti_world
+    if not (ROOT / "grader" / "web" / "templates" / "classreport").is_dir():
+        pytest.skip("grader.classreport is not in this working copy yet")
+    teacher = Browser()
+    view = teacher.launch(a, user="teacher-1", role="instructor", link=ex1_link)
+    form = next(f for f in forms(view.text) if f["action"].endswith("/lti/class-report"))
+    page = teacher.client.post(form["action"], data=form["fields"])
+    assert page.status_code == 200 and "Ada Lovelace" in page.text
+    maps = open(f"/proc/{tool.proc.pid}/maps").read()
+    assert "_multiarray" not in maps and "matplotlib" not in maps

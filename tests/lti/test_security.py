@@ -160,3 +160,17 @@ def test_two_launches_started_at_once_in_one_browser_both_work(lti_world):
         r = client.post(f"{tool.url}/lti/launch", data={"id_token": sign(a, claims(tool, a, nonce, "sec-link")),
                                                         "state": state})
         assert r.status_code == 200, r.text
+
+
+def test_a_form_submits_on_its_own_launch_after_another_launch_in_the_same_browser(lti_world, ex1_link):
+    """Two activities open in two tabs: the cookie names the latest launch, the forms their own."""
+    tool, a, _ = lti_world
+    httpx.post(f"{a.url}/control/link", json={"link": "second-tab", "custom": {"exercise": "1"}}).raise_for_status()
+    student = Browser()
+    first = student.launch(a, user="stu-tabs", link=ex1_link)
+    student.launch(a, user="stu-tabs", link="second-tab")
+    status = student.upload(first, "loss.py", "def loss(p, t):\n    raise NotImplementedError\n")
+    sid = str(status.url).rsplit("/", 1)[1]
+    linked = tool.db("SELECT l.resource_link_id FROM lti_submissions s JOIN lti_links l ON l.id = s.link_id "
+                     "WHERE s.submission_id = ?", (sid,))
+    assert linked == [{"resource_link_id": ex1_link}]
