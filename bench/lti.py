@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from _util import ROOT, machine, verdict
 
 sys.path.insert(0, str(ROOT))

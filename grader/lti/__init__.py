@@ -3,6 +3,6 @@
 One package owns the protocol, over the service's database and its submission path:
 `store` (the LTI tables), `keys` (the tool's RSA keys), `launch` (OIDC login and launch
 validation), `deeplink`, `register` (dynamic registration), `ags` (the score outbox and its
-sender), `submit` (an upload queued like `POST /v1/submissions`), `views` (the `/lti` routes
-and pages). See docs/lti.md.
+sender), `submit` (an upload queued like `POST /v1/submissions`), `views` (the pages) and
+`routes` (the `/lti` routes). See docs/lti.md.
 """

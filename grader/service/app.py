@@ -84,7 +84,7 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=service.metrics, log=event)
     store = service.store
     if config.public_url:
-        from grader.lti.views import install
+        from grader.lti.routes import install
 
         install(app, service, config.public_url)
 
