@@ -1,9 +1,9 @@
-"""Screenshots of the LTI pages in headless Chromium: docs/lti-student.png and docs/lti-instructor.png.
+"""Screenshots of the LTI pages in headless Chromium: docs/lti-task.png, lti-student.png, lti-instructor.png.
 
 Starts `grade serve --public-url` and the test platform (tests/lti/platform_server.py, on
 lti1p3platform) on 127.0.0.1, places exercise 1 by deep linking, and drives Debian's
 Chromium and chromedriver with selenium: a student opens the course page, which frames
-the tool, uploads a loss that sums instead of averaging (the scenario
+the tool (its task page: lti-task.png), uploads a loss that sums instead of averaging (the scenario
 tests/scenarios/ex1_loss/sum_instead_of_mean) and gets the card; then the instructor's
 view of the link. Needs the test extra (selenium, lti1p3platform).
 
@@ -61,6 +61,10 @@ def main() -> int:
         driver.get(f"{platform.url}/course?link={link}&user=s-3&name=Grace")
         driver.switch_to.frame(driver.find_element(By.ID, "tool"))
         lti.wait_for(lambda: driver.find_elements(By.NAME, "file"), seconds=30)
+        driver.switch_to.default_content()
+        task = args.out_dir / "lti-task.png"
+        driver.save_screenshot(str(task))
+        driver.switch_to.frame(driver.find_element(By.ID, "tool"))
         driver.find_element(By.NAME, "file").send_keys(str(MISTAKE))
         driver.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button[type=submit]").click()
         lti.wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".tinyml-grader-card"), seconds=120, step=0.5)
@@ -80,7 +84,7 @@ def main() -> int:
         tool.stop()
         platform.stop()
         shutil.rmtree(base, ignore_errors=True)
-    for path in (student, instructor):
+    for path in (task, student, instructor):
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     return 0
 
