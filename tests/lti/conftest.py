@@ -58,8 +58,8 @@ def grade(*args: str, data: Path) -> subprocess.CompletedProcess:
 class Tool:
     """`grade serve --public-url` on 127.0.0.1 with one grading slot; `kill9()` and `start()` again."""
 
-    def __init__(self, data: Path):
-        self.data = data
+    def __init__(self, data: Path, extra: tuple[str, ...] = ()):
+        self.data, self.extra = data, extra
         self.port = port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -72,7 +72,7 @@ class Tool:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "grader", "serve", "--port", str(self.port), "--data", str(self.data),
                  "--public-url", self.url, "--workers", "1", "--allow-private-callbacks", "--rate-limit", "1000",
-                 "--drain", "1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                 "--drain", "1", *self.extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         wait_http(f"{self.url}/v1/health", self.proc, self.log)
 
