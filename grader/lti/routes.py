@@ -194,6 +194,7 @@ def install(app, service, public_url: str) -> LtiApp:
             return tool.refused(e)
 
     app.include_router(router)
+    app.state.lti = tool
     return tool
 
 

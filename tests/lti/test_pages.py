@@ -47,6 +47,25 @@ def test_pages_may_be_framed_by_the_platform_only(tmp_path):
     assert client.post("/lti/submit", data={"source": "x"}).status_code == 401
 
 
+def test_open_in_a_new_window_moves_the_session_to_a_first_party_cookie(tmp_path):
+    import time
+
+    client = _app(tmp_path, "https://tool.example")
+    tool = client.app.state.lti
+    pid = tool.lti.platforms()[0]["id"]
+    link = tool.lti.link(pid, "d1", "rl", "1", "Exercise 1", None, "Course")
+    sid = tool.lti.new_session(pid, "student", link["id"], "u1", "Ada", {"context": "Course"}, None)
+    code = tool.keys.sign({"sid": sid, "aud": "open", "exp": int(time.time()) + 60})
+    moved = client.get("/lti/open", params={"code": code})
+    assert moved.status_code == 303 and moved.headers["location"] == "https://tool.example/lti/page"
+    assert f"lti_session={sid}" in moved.headers["set-cookie"]
+    page = client.get("/lti/page", headers={"Cookie": f"lti_session={sid}"})
+    assert page.status_code == 200 and "Submit for grading" in page.text
+    assert client.get("/lti/open", params={"code": code + "x"}).status_code == 403
+    stale = tool.keys.sign({"sid": sid, "aud": "open", "exp": int(time.time()) - 60})
+    assert client.get("/lti/open", params={"code": stale}).status_code == 403
+
+
 def test_public_url_rules():
     assert check_public_url("https://grader.example.edu/") == "https://grader.example.edu"
     assert check_public_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
