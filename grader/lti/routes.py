@@ -67,7 +67,8 @@ def install(app, service, public_url: str) -> LtiApp:
                                      action=f"{pub}/lti/launch", fields={"id_token": id_token, "state": state},
                                      storage={"target": row["storage_target"], "origin": _origin(platform["auth_url"]),
                                               "key": f"state_{state}", "read": True})
-                if "storage_state" in form and form.get("storage_state") != state:
+                # "" is the platform storage not answering: as without a cookie, the state in the database decides
+                if form.get("storage_state") and form.get("storage_state") != state:
                     raise Refused(403, "the launch's state is not the one the LMS kept for this browser")
             found = await run_in_threadpool(launch.validate, tool.lti, id_token, state, tool.allow_private)
             response = await run_in_threadpool(tool.launched, found)
@@ -143,7 +144,7 @@ def install(app, service, public_url: str) -> LtiApp:
 
     @router.get("/status/{sid}")
     def status(sid: str):
-        # The submission id (128 random bits) is the capability: a cookie-less iframe can still follow it.
+        # The submission id (a uuid4: 122 random bits) is the capability: a cookie-less iframe can still follow it.
         row = service.store.get(sid)
         linked = tool.lti.submission_link(sid)
         if row is None or linked is None:
