@@ -42,3 +42,21 @@ def test_a_nonce_is_good_once_and_a_state_for_one_launch(tmp_path):
     assert lti.use_nonce(pid, nonce, time.time() + 60) and not lti.use_nonce(pid, nonce, time.time() + 60)
     again = LtiStore(Store(tmp_path / "service.db"))  # another web worker, or the next run
     assert not again.use_nonce(pid, nonce, time.time() + 60)
+
+
+def test_a_rotated_key_stays_listed_for_an_hour_then_is_dropped(tmp_path):
+    from grader.lti import keys
+
+    first = keys.load(tmp_path)
+    assert len(first) == 1 and (tmp_path / "lti_keys.json").stat().st_mode & 0o777 == 0o600
+    new, old = keys.rotate(tmp_path)
+    tool = keys.ToolKeys(tmp_path)
+    assert {k["kid"] for k in tool.jwks()["keys"]} == {new, old}
+    token = tool.sign({"aud": "x"})
+    assert json.loads(json.dumps(tool.verify(token, "x")))["aud"] == "x"
+    listed = json.loads((tmp_path / "lti_keys.json").read_text())
+    for k in listed:
+        if k["kid"] == old:
+            k["retired_at"] = time.time() - keys.RETIRED_LISTED_S - 1
+    (tmp_path / "lti_keys.json").write_text(json.dumps(listed))
+    assert [k["kid"] for k in keys.load(tmp_path)] == [new]
