@@ -9,8 +9,9 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 CONFIG_NAMES = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py", "tox.ini", "setup.cfg")
-# Our own conftest files: the suite's, and the fixtures of the service and worker test packages.
-OURS = {TESTS / "conftest.py", TESTS / "service" / "conftest.py", TESTS / "worker" / "conftest.py"}
+# Our own conftest files: the suite's, and the fixtures of the service, worker and LTI test packages.
+OURS = {TESTS / "conftest.py", TESTS / "service" / "conftest.py", TESTS / "worker" / "conftest.py",
+        TESTS / "lti" / "conftest.py"}
 
 
 def test_only_our_conftest_is_loaded(request):

@@ -287,6 +287,10 @@ from grader.cli.report import register as _register_report_command  # noqa: E402
 
 _register_report_command(app)
 
+from grader.cli.lti import register as _register_lti_commands  # noqa: E402
+
+_register_lti_commands(app)
+
 from grader.worker.cli import register as _register_worker_commands  # noqa: E402
 
 _register_worker_commands(app)

@@ -42,6 +42,7 @@ def serve(
     drain: Annotated[float, typer.Option("--drain", min=0, help="on SIGTERM, seconds running jobs may finish before they are handed back")] = 30.0,
     retain_days: Annotated[float, typer.Option("--retain-days", min=0, help="delete finished submissions and their files this many days after they ended (0: keep them)")] = 90.0,
     metrics_public: Annotated[bool, typer.Option("--metrics-public", help="serve /metrics without a key (default: 'Authorization: Bearer <key>' as for /v1)")] = False,
+    public_url: Annotated[Optional[str], typer.Option("--public-url", help="also an LTI 1.3 tool at this address (what browsers and LMSs reach)")] = None,
 ) -> None:
     """Run the grader as an HTTP service (API under /v1, docs at /docs)."""
     if broker is not None:
@@ -59,12 +60,20 @@ def serve(
         delays = parse_delays(callback_delays)
     except ValueError as e:
         raise _fail(f"--callback-delays: {e}") from None
+    if public_url is not None:
+        from grader.lti.config import check_public_url
+
+        try:
+            public_url = check_public_url(public_url)
+        except ValueError as e:
+            raise _fail(f"--public-url: {e}") from None
     from grader.service.server import CannotListen, DataDirError, run
 
     config = Config(data=data, workers=workers or os.cpu_count() or 1, allow_private_callbacks=allow_private_callbacks,
                     max_body_bytes=int(max_body_mib * 1024 * 1024), queue_max=queue_max, rate_per_minute=rate_limit,
                     callback_delays=delays, job_timeout_s=job_timeout, drain_s=drain, broker=broker,
-                    retain_days=retain_days, metrics_public=metrics_public)
+                    retain_days=retain_days, metrics_public=metrics_public,
+                    public_url=public_url)
     try:
         run(config, host, port)
     except DataDirError as e:

@@ -83,6 +83,10 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=service.metrics, log=event)
     store = service.store
+    if config.public_url:
+        from grader.lti.routes import install
+
+        install(app, service, config.public_url)
 
     def owned(sid: str, who: keys.Caller):
         row = store.get(sid, who.name)

@@ -37,6 +37,8 @@ class Config:
     broker: str | None = None  # redis://...: jobs go to `grade worker` processes through this broker
     retain_days: float = 90.0  # finished submissions are deleted this long after they ended; 0: kept forever
     metrics_public: bool = False  # /metrics without a key
+    public_url: str | None = None  # set: the service is also an LTI 1.3 tool at this address (grader.lti)
+    lti_retry_base_s: float = 1.0  # first delay before a score post is retried; doubles up to 10 min
 
     @property
     def db_path(self) -> Path:

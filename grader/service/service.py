@@ -117,6 +117,7 @@ class Service:
         self.sender = callbacks.Sender(self.background, render, config.callback_delays, config.allow_private_callbacks,
                                        config.callback_timeout_s, self.metrics)
         self.pruner = retention.Pruner(self.background, config.retain_days, self.metrics)
+        self.extras: list = []  # started and stopped with the service, told of every change (the LTI score sender)
         self._started = False
         self._lock = threading.Lock()
 
@@ -124,6 +125,8 @@ class Service:
         if status in TERMINAL:
             self.metrics.finished.labels(status).inc()
             self.sender.wake()
+        for extra in self.extras:
+            extra.changed(sid, status)
         self.waiters.notify(sid)
 
     def tidy(self) -> None:
@@ -137,6 +140,8 @@ class Service:
                 return
             self._started = True
         self.waiters.loop = _running_loop()
+        for extra in self.extras:
+            extra.start()
         self.dispatcher.start()
         self.sender.start()
         self.pruner.start()
@@ -149,6 +154,8 @@ class Service:
         self.pruner.stop()
         self.sender.stop()
         self.dispatcher.stop(self.config.drain_s)
+        for extra in self.extras:
+            extra.stop()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
