@@ -16,7 +16,6 @@ from pathlib import PurePosixPath
 from grader import catalog
 from grader.lti.launch import Refused
 from grader.service import submissions
-from grader.service.app import _create  # the API's own durable create: one path for every door
 from grader.service.errors import ApiError
 from grader.service.limits import check_queue
 
@@ -64,7 +63,7 @@ def queue(service, platform_id: int, user: str, body: submissions.SubmissionIn, 
         exercises = submissions.check_fields(body, service.config.metadata_bytes)
         service.limiter.take(f"{key_name}:{user}", None)
         check_queue(service.store.counts()["queued"], service.config.queue_max, service.dispatcher.slots)
-        row, _ = _create(service, key_name, body, exercises, submissions.request_hash(body, exercises), received)
+        row, _ = submissions.create(service.store, key_name, body, exercises, submissions.request_hash(body, exercises), received)
     except ApiError as e:
         raise Refused(e.status, e.message) from None
     service.dispatcher.wake()

@@ -30,14 +30,12 @@ STATE_COOKIE = "lti_state_"  # + the state: the login of this browser (one cooki
 
 
 def class_report_html(reports: list[dict]) -> str | None:
-    """The class report page of one link's latest graded reports (grader.classreport), or None without it.
+    """The class report page of one link's latest graded reports (grader.classreport), or None without any.
 
     Drawn in a child process (`render_html_isolated`): the web process never imports matplotlib or NumPy.
     """
-    try:
-        from grader import classreport
-    except ImportError:
-        return None
+    from grader import classreport
+
     if not reports:
         return None
     return classreport.render_html_isolated(classreport.build(reports))

@@ -6,10 +6,8 @@ Thin views over `Service`: authenticate, check, store, answer. No handler grades
 
 from __future__ import annotations
 
-import json
 import math
 import time
-import uuid
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
@@ -27,7 +25,6 @@ from grader.service.limits import BodyLimit, check_queue
 from grader.service.logs import event
 from grader.service.metrics import RequestMetrics
 from grader.service.service import Service, render
-from grader.service.store import Conflict
 
 ERRORS = {code: {"description": word, "content": {"application/json": {"example": errors.body(word, "what to fix")}}}
           for code, word in ((400, "malformed_json"), (401, "unauthorized"), (404, "not_found"), (409, "conflict"),
@@ -108,12 +105,12 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
         if body.external_id is not None:
             old = store.by_external_id(who.name, body.external_id)
             if old is not None:
-                return await answer(_same(old, rhash), 200, wait)
+                return await answer(submissions.same(old, rhash), 200, wait)
         service.limiter.take(who.name, who.rate_per_minute)
         check_queue(store.counts()["queued"], config.queue_max, service.dispatcher.slots)
         if body.callback_url is not None:
             await run_in_threadpool(_check_callback, body.callback_url, config.allow_private_callbacks)
-        row, created = await run_in_threadpool(_create, service, who.name, body, exercises, rhash, received)
+        row, created = await run_in_threadpool(submissions.create, service.store, who.name, body, exercises, rhash, received)
         if created:
             service.dispatcher.wake()
             event("submission_created", id=row["id"], key=who.name, exercises=exercises)
@@ -171,13 +168,6 @@ def create_app(config: Config, service: Service | None = None) -> FastAPI:
     return app
 
 
-def _same(old, rhash: str):
-    if old["request_hash"] != rhash:
-        raise ApiError(409, "conflict", f"external_id '{old['external_id']}' was used for submission '{old['id']}' "
-                       "with other content; use a new external_id for new content")
-    return old
-
-
 def _check_callback(url: str, allow_private: bool) -> None:
     try:
         _, host, port = callbacks.check_url(url)
@@ -187,23 +177,3 @@ def _check_callback(url: str, allow_private: bool) -> None:
         raise ApiError(422, "callback_refused", str(e)) from None
 
 
-def _create(service: Service, key_name: str, body: submissions.SubmissionIn, exercises, rhash: str, received: float):
-    """Check what was sent, then commit the row and the payload together (durable before the answer)."""
-    if body.archive is not None:
-        data = submissions.decode_archive(body.archive)
-        if data[1] == "zip":
-            submissions.check_archive(data[0], exercises)
-        else:
-            submissions.check_notebook(data[0], exercises)
-    else:
-        data = None
-        submissions.check_files(body.files or {}, exercises)
-    row = {"id": uuid.uuid4().hex, "key_name": key_name, "external_id": body.external_id, "request_hash": rhash,
-           "status": "queued", "exercises": json.dumps(exercises) if exercises else None, "seed": body.seed,
-           "metadata": json.dumps(body.metadata or {}), "received_at": received, "created_at": time.time(),
-           "callback_url": body.callback_url}
-    try:
-        return service.store.create(row, submissions.payload(body, data))
-    except Conflict:
-        old = service.store.by_external_id(key_name, body.external_id)
-        return _same(old, rhash), False

@@ -15,12 +15,15 @@ import binascii
 import hashlib
 import io
 import json
+import time
+import uuid
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from grader import archive, catalog
 from grader.service.errors import ApiError
+from grader.service.store import Conflict
 
 LIMITS = archive.ArchiveLimits()
 
@@ -189,3 +192,36 @@ def materialize(kind: str, data: bytes, folder: Path) -> Path:
         path.write_text(text, encoding="utf-8")
     target.mkdir(exist_ok=True)
     return target
+
+
+def same(old, rhash: str):
+    if old["request_hash"] != rhash:
+        raise ApiError(409, "conflict", f"external_id '{old['external_id']}' was used for submission '{old['id']}' "
+                       "with other content; use a new external_id for new content")
+    return old
+
+
+def create(store, key_name: str, body: SubmissionIn, exercises, rhash: str, received: float):
+    """Check what was sent, then commit the row and the payload together (durable before the answer).
+
+    Every door that creates a submission (`POST /v1/submissions`, an LTI upload) comes through here.
+    Returns (row, created): the existing row when a repeated `external_id` brings the same content.
+    """
+    if body.archive is not None:
+        data = decode_archive(body.archive)
+        if data[1] == "zip":
+            check_archive(data[0], exercises)
+        else:
+            check_notebook(data[0], exercises)
+    else:
+        data = None
+        check_files(body.files or {}, exercises)
+    row = {"id": uuid.uuid4().hex, "key_name": key_name, "external_id": body.external_id, "request_hash": rhash,
+           "status": "queued", "exercises": json.dumps(exercises) if exercises else None, "seed": body.seed,
+           "metadata": json.dumps(body.metadata or {}), "received_at": received, "created_at": time.time(),
+           "callback_url": body.callback_url}
+    try:
+        return store.create(row, payload(body, data))
+    except Conflict:
+        old = store.by_external_id(key_name, body.external_id)
+        return same(old, rhash), False
