@@ -1,0 +1,2 @@
+def test_canary():
+    assert False, 'canary'
