@@ -104,7 +104,37 @@ def test_shell_magic_and_top_level_code_are_left_out_and_reported():
                                  "def broken(:\n    pass"))
     assert scanned.describe_left_out() == ("cells 1 (in part: shell and magic lines), 2 (shell and magic lines), "
                                            "3 (in part: top-level code), 4 (top-level code), 6 (does not parse)")
-    assert set(scanned.chunks) == {"tf", "loss", "os"}
+    assert {n for n, c in scanned.chunks.items() if c.kind != extract.ASSIGNED} == {"tf", "loss", "os"}
+    assert scanned.chunks["history"].kind == extract.ASSIGNED  # graded only if a graded function used it
+
+
+def test_assignments_the_functions_use_are_graded_in_notebook_order_the_rest_never_runs():
+    result = built(1, "import tensorflow as tf\nmse = tf.keras.losses.MeanSquaredError()\nSCALE = 1.0",
+                   "def flat(x):\n    return tf.reshape(tf.cast(x, tf.float32), [-1])",
+                   "history = model.fit(x, y)\nscaled = SCALE * 2",
+                   "pair = (mse, flat)\nunused = tf.zeros(3)",
+                   "def loss(p, t):\n    return pair[0](flat(t), flat(p)) * scaled")
+    names = defined(result.source)
+    assert set(names) == {"tf", "mse", "SCALE", "flat", "scaled", "pair", "loss"}
+    order = [n for n in names if n in ("mse", "scaled", "pair")]
+    assert order == ["mse", "scaled", "pair"]  # in notebook order, each after what it reads
+    assert result.graded == {("mse", 1), ("scaled", 3), ("pair", 4)}
+    scanned = extract.scan(cells("import tensorflow as tf\nmse = tf.keras.losses.MeanSquaredError()\nSCALE = 1.0",
+                                 "def flat(x):\n    return tf.reshape(tf.cast(x, tf.float32), [-1])",
+                                 "history = model.fit(x, y)\nscaled = SCALE * 2",
+                                 "pair = (mse, flat)\nunused = tf.zeros(3)",
+                                 "def loss(p, t):\n    return pair[0](flat(t), flat(p)) * scaled"))
+    assert scanned.describe_left_out(result.graded) == "cells 3 (in part: top-level code), 4 (in part: top-level code)"
+
+
+@pytest.mark.parametrize("cell", [
+    "data = np.load('x.npy')\nmse = make(data)",  # `make` is defined by nothing graded
+    "for i in range(3):\n    mse = i\nmse = mse + 1",  # reads an earlier binding of itself
+    "mse = open('secret').read()",  # a builtin that reaches outside
+])
+def test_an_assignment_reading_anything_else_is_never_run(cell):
+    result = built(1, "import numpy as np", cell, "def loss(p, t):\n    return mse")
+    assert "mse =" not in result.source and not result.graded
 
 
 def test_constants_keep_their_exact_text_and_a_cell_too_large_to_read_is_named():

@@ -61,7 +61,7 @@ def executed(tmp_path_factory):
               "print('SECOND', time.perf_counter() - started)\nresult"),
         added(FORGOT_BIASES + "\ncheck(3)"),
         added(REPORT),
-        added("W = np.ones((1, 2))\ndef network_output(layer_weights, x, hidden_activation=None):\n"
+        added("W, unused = np.ones((1, 2)), None\ndef network_output(layer_weights, x, hidden_activation=None):\n"
               "    return np.asarray(x) @ W\ncheck(3)"),
         added("hint(3)"),
         added("hint(3)"),

@@ -185,8 +185,9 @@ class Resolver:
         derived = _derived_import(name, obj)
         if derived is not None:
             return extract.Chunk(name, extract.IMPORT, derived)
-        if written is not None and written.kind == extract.DEFINITION and not written.source.lstrip().startswith(("def", "class", "@", "async")):
-            return written  # an alias the student wrote, such as `relu = tf.nn.relu`
+        if written is not None and (written.kind == extract.ASSIGNED or written.kind == extract.DEFINITION
+                                    and not written.source.lstrip().startswith(("def", "class", "@", "async"))):
+            return written  # as the student wrote it: `relu = tf.nn.relu`, `mse = tf.keras.losses.MeanSquaredError()`
         raise extract.Unwritable(name, _describe(obj), value=True)
 
 

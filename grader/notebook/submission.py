@@ -6,8 +6,8 @@ exercise's folder `ex1_loss/ex1_loss.ipynb`), or notebooks with other names, sea
 exercise's functions. A student `.py` file in the folder wins over any notebook.
 
 For each exercise a notebook defines (at least one of its functions), `prepare` writes
-`<slug>/<file>` built by `grader.notebook.extract`: the functions, and the imports, helpers
-and literal constants they use. Nothing else in the notebook runs. What was left out, and a
+`<slug>/<file>` built by `grader.notebook.extract`: the functions, and the imports, helpers,
+literal constants and top-level assignments they use. Nothing else in the notebook runs. What was left out, and a
 notebook that cannot be read, are kept for the report (see `take`).
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from grader.catalog import Exercise, exercises
 from grader.notebook import extract, ipynb
 
-LEFT_OUT_NOTE = "only a notebook's imports, definitions and literal constants are graded"
+LEFT_OUT_NOTE = ("only a notebook's imports, definitions and constants, and the top-level assignments its functions "
+                 "use, are graded")
 
 
 @dataclass
@@ -153,7 +154,7 @@ def prepare(path: Path, scratch: Path) -> Path:
             continue
         target.parent.mkdir()
         target.write_text(built.source, encoding="utf-8")
-        left_out = scans[readable].describe_left_out()
+        left_out = scans[readable].describe_left_out(built.graded)
         if left_out:
             prepared.notes.append(f"{label}: {left_out} not run; {LEFT_OUT_NOTE}")
     _PREPARED[str(out.resolve())] = prepared
