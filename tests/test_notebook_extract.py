@@ -250,3 +250,19 @@ def test_a_line_starting_with_percent_inside_python_is_python_and_futures_stay()
     result = built(1, "from __future__ import annotations\nimport tensorflow as tf",
                    'def loss(p, t):\n    label = ("mse %s"\n             % "x")\n    return tf.reduce_mean(p - t)')
     assert '% "x")' in result.source and result.source.index("from __future__") < result.source.index("import tensorflow")
+
+
+def test_a_line_of_the_built_file_is_named_by_its_cell_and_line():
+    from grader.notebook.where import relabel
+
+    result = built(3, "import numpy as np\nW = np.ones(2)",
+                   "print('training')\n\ndef two_layer_output(l1, l2, x):\n    h = x * l1[0] + l1[1]\n"
+                   "    return float(h @ undefined_name)")
+    lines = result.source.splitlines()
+    at = next(i for i, line in enumerate(lines, 1) if "undefined_name" in line)
+    assert result.cell_line(at) == (2, 5)
+    message = f"Your code raised NameError: name 'undefined_name' is not defined (two_layer.py, line {at}: `...`)."
+    assert relabel(message, "two_layer.py", result) == (
+        "Your code raised NameError: name 'undefined_name' is not defined (cell 2, line 5: `...`).")
+    header = next(i for i, line in enumerate(lines, 1) if "built by the grader" in line)
+    assert result.cell_line(header) is None  # the grader's own lines keep the file's name

@@ -170,7 +170,8 @@ def _import_chunks(node: ast.Import | ast.ImportFrom, cell: int) -> list[Chunk]:
             module = "." * node.level + (node.module or "")
             text = f"from {module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
         kind = FUTURE if isinstance(node, ast.ImportFrom) and node.module == "__future__" else IMPORT
-        chunks.append(Chunk(name=bound if alias.name != "*" else f"*{text}", kind=kind, source=text + "\n", cell=cell))
+        chunks.append(Chunk(name=bound if alias.name != "*" else f"*{text}", kind=kind, source=text + "\n", cell=cell,
+                            line=node.lineno))
     return chunks
 
 
@@ -179,7 +180,8 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_chunks(node, cell)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [Chunk(node.name, DEFINITION, _segment(lines, node), cell, node.lineno)]
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        return [Chunk(node.name, DEFINITION, _segment(lines, node), cell, first)]
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) or isinstance(node, ast.Pass):
         return []  # a docstring or `pass` (what a magic line became): nothing to run, nothing left out
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
@@ -194,10 +196,10 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
         if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple) \
                 and len(targets[0].elts) == len(value.elts) and all(isinstance(t, ast.Name) for t in targets[0].elts) \
                 and all(is_literal(v) for v in value.elts):
-            return [Chunk(t.id, CONSTANT, f"{t.id} = {_source_of(lines, v)}\n", cell)
+            return [Chunk(t.id, CONSTANT, f"{t.id} = {_source_of(lines, v)}\n", cell, node.lineno)
                     for t, v in zip(targets[0].elts, value.elts)]
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and value is not None and is_literal(value):
-        return [Chunk(node.target.id, CONSTANT, _segment(lines, node), cell)]
+        return [Chunk(node.target.id, CONSTANT, _segment(lines, node), cell, node.lineno)]
     return None
 
 
@@ -227,7 +229,7 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
         if parsed is None:
             names = _LOOKS_DEFINED.findall(raw)
             for name in names:  # graded as written if the exercise needs it: the student sees their syntax error
-                result.broken[name] = Chunk(name, DEFINITION, raw if raw.endswith("\n") else raw + "\n", number)
+                result.broken[name] = Chunk(name, DEFINITION, raw if raw.endswith("\n") else raw + "\n", number, 1)
             result.left_out.append(LeftOut(number, "syntax", partly=False))
             continue
         tree, source, had_magic = parsed
@@ -281,6 +283,14 @@ class Built:
     found: list[str]  # the exercise's functions that were defined
     stubbed: list[str]  # those that were not: "not attempted"
     graded: set[tuple[str, int]] = field(default_factory=set)  # (name, cell) of the assignments it holds
+    origins: list[tuple[int, int, int, int]] = field(default_factory=list)  # file lines a-b: cell c from its line l
+
+    def cell_line(self, line: int) -> tuple[int, int] | None:
+        """Where line `line` of the file was written: (cell, line in that cell), or None (not from a cell)."""
+        for first, last, cell, start in self.origins:
+            if first <= line <= last:
+                return cell, start + line - first
+        return None
 
 
 Lookup = Callable[[str], "Chunk | None"]
@@ -353,17 +363,28 @@ def build(functions: Sequence[str], lookup: Lookup, stub: Callable[[str], Chunk]
     if problems:
         raise UnwritableAll(problems)
 
-    def section(kinds: tuple[str, ...]) -> list[str]:
-        return [c.source for c in [*always, *order] if c.kind in kinds]
+    def section(kinds: tuple[str, ...]) -> list[Chunk]:
+        return list({c.source: c for c in [*always, *order][::-1] if c.kind in kinds}.values())[::-1]
 
-    parts = [header] if header else []
-    futures, imports, constants = section((FUTURE,)), section((IMPORT,)), section((CONSTANT,))
-    for block in (futures, imports, constants):
+    parts: list[list[Chunk | str]] = [[header]] if header else []
+    for kinds in ((FUTURE,), (IMPORT,), (CONSTANT,)):
+        block = section(kinds)  # each source once, where it first came
         if block:
-            parts.append("".join(dict.fromkeys(block)))
-    parts += [c.source for c in _notebook_order(order) if c.kind in (DEFINITION, ASSIGNED)]
-    return Built(source="\n\n\n".join(p.rstrip("\n") for p in parts) + "\n", found=found, stubbed=stubbed,
-                 graded={(c.name, c.cell) for c in order if c.kind == ASSIGNED})
+            parts.append(block)
+    parts += [[c] for c in _notebook_order(order) if c.kind in (DEFINITION, ASSIGNED)]
+    texts, origins, line = [], [], 1
+    for part in parts:
+        text = "".join(c if isinstance(c, str) else c.source for c in part).rstrip("\n")
+        at = line
+        for c in part:
+            source = c if isinstance(c, str) else c.source
+            if not isinstance(c, str) and c.cell:
+                origins.append((at, at + source.count("\n") - 1, c.cell, c.line))
+            at += source.count("\n")
+        texts.append(text)
+        line += text.count("\n") + 3  # the part, then two blank lines
+    return Built(source="\n\n\n".join(texts) + "\n", found=found, stubbed=stubbed,
+                 graded={(c.name, c.cell) for c in order if c.kind == ASSIGNED}, origins=origins)
 
 
 def _notebook_order(order: list[Chunk]) -> list[Chunk]:

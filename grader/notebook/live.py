@@ -176,7 +176,11 @@ class Resolver:
         if written is not None and written.kind in (extract.IMPORT, extract.FUTURE) and _import_binds(written, obj):
             return written
         if self._user_defined(obj):
-            return extract.Chunk(name, extract.DEFINITION, _source_of(name, obj, self.history))
+            source = _source_of(name, obj, self.history)
+            cell = line = 0
+            if written is not None and written.source.strip() == source.strip():  # the cell it came from, for messages
+                cell, line = written.cell, written.line
+            return extract.Chunk(name, extract.DEFINITION, source, cell, line)
         if _is_literal(obj):
             text = repr(obj)
             if len(text) <= _MAX_LITERAL:

@@ -30,6 +30,17 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # slug -> what the student reads
     looked_for: dict[str, str] = field(default_factory=dict)  # slug -> where a missing exercise was looked for
+    built: dict[str, tuple[str, extract.Built]] = field(default_factory=dict)  # slug -> (file, what it was built from)
+
+    def relabel(self, result):
+        """An exercise's result with lines of the built file named as the notebook's cells and lines."""
+        if result.slug not in self.built:
+            return result
+        from grader.notebook.where import relabel_exercise
+
+        data = result.model_dump()
+        relabel_exercise(data, *self.built[result.slug])
+        return type(result).model_validate(data)
 
 
 # Directories `prepare` made in this process, and what the report must say about them. Kept
@@ -154,6 +165,7 @@ def prepare(path: Path, scratch: Path) -> Path:
             continue
         target.parent.mkdir()
         target.write_text(built.source, encoding="utf-8")
+        prepared.built[ex.slug] = (ex.file, built)
         left_out = scans[readable].describe_left_out(built.graded)
         if left_out:
             prepared.notes.append(f"{label}: {left_out} not run; {LEFT_OUT_NOTE}")
