@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from grader.judge import python_ideas
 from grader.judge.feedback import Mistake, fmt
 from grader.judge.values import Returned
 from grader.runner.client import StudentRaised
@@ -103,6 +104,8 @@ def _course_call(student, expected: float, tol) -> None:
     try:
         r = _call(student, Tensor(COURSE_PRED), COURSE_Y.astype(int).tolist())
     except StudentRaised as e:
+        if python_ideas.idea(e.exc_type):
+            raise  # a plain Python error: an error, as on every other check
         raised = raised_words(e.exc_type, e.message, e.line)
         raise AssertionError(f"With {call}, your loss() raised {raised}. The two inputs may be of different kinds: "
                              "convert both to float32 tensors first, e.g. tf.cast(x, tf.float32).") from None
@@ -187,10 +190,14 @@ def raised_words(exc: str, message: str, line: object = None, code: object = "")
     return f"{exc}: {message}{where}"
 
 
-def _judge_raised(call: str, r: dict) -> None:
+def _judge_raised(call: str, r: dict, everywhere: bool) -> None:
     exc, message = r["raised"].plain(), r["message"].plain()
-    raised = raised_words(exc, message, r["line"].plain() if "line" in r else None,
-                          r["code"].plain() if "code" in r else "")
+    line, code = r["line"].plain() if "line" in r else None, r["code"].plain() if "code" in r else ""
+    raised = raised_words(exc, message, line, code)
+    if everywhere or python_ideas.idea(str(exc)):  # not about the inputs' form: an error, as on every other check
+        where = f" (loss.py, line {line}: `{code}`)" if line else ""
+        raise StudentRaised(f"Your code raised {exc}: {message} while running loss(){where}.", str(exc),
+                            str(message), line, "call")
     if any(s in str(message) for s in DTYPE_ERRORS):
         raise Mistake("mixed_dtypes", f"With {call}, your loss() raised {raised}. TensorFlow does "
                       "not mix dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
@@ -207,10 +214,11 @@ def check_input_types(student, rng):
     t = rng.normal(0, 2, n).astype(np.float32)
     results = student.probe("forms", p, t, PAIRS, what="loss()", needs=["loss"])
     first = None
+    raised = {r.value["raised"].plain() if r.kind == "dict" and "raised" in r.value else None for r in results.value}
     for (p_form, t_form), r in zip(PAIRS, results.value, strict=True):
         call = call_words(p_form, t_form)
         if r.kind == "dict" and "raised" in r.value:
-            _judge_raised(call, r.value)
+            _judge_raised(call, r.value, everywhere=None not in raised and len(raised) == 1)
         if r.kind not in ("tensor", "variable"):
             raise AssertionError(f"With {call}, your loss() returned {r.describe()}: return a TensorFlow tensor "
                                  "(use tf.reduce_mean rather than np.mean or float()).")
