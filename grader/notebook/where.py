@@ -26,7 +26,11 @@ def relabel(text: str, file_name: str, built: Built, label: Callable[[int], str]
         found = built.cell_line(int(m.group(1)))
         return m.group(0) if found is None else f"({label(found[0])}, line {found[1]}"
 
-    return re.sub(rf"\((?:{re.escape(file_name)}, )?line (\d+)", named, text)
+    text = re.sub(rf"\((?:{re.escape(file_name)}, )?line (\d+)", named, text)
+    for before, after in (("Your", "Your notebook's code"), ("your", "your notebook's code"),
+                          ("importing", "importing your notebook's code")):
+        text = text.replace(f"{before} {file_name}", after)
+    return text
 
 
 def relabel_exercise(result: dict, file_name: str, built: Built, label: Callable[[int], str] = cell_words) -> None:
