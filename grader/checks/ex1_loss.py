@@ -213,6 +213,9 @@ def check_input_types(student, rng):
     p = rng.normal(0, 2, n).astype(np.float32)
     t = rng.normal(0, 2, n).astype(np.float32)
     results = student.probe("forms", p, t, PAIRS, what="loss()", needs=["loss"])
+    assert results.kind == "list" and len(results.value) == len(PAIRS), (
+        f"Your code sent back {results.describe()} where the grader expected its own list of results: a graded "
+        "function must only return its result.")
     first = None
     raised = {r.value["raised"].plain() if r.kind == "dict" and "raised" in r.value else None for r in results.value}
     for (p_form, t_form), r in zip(PAIRS, results.value, strict=True):

@@ -24,6 +24,8 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from grader.notebook.order import notebook_order
+
 IMPORT, CONSTANT, DEFINITION, FUTURE, ASSIGNED = "import", "constant", "definition", "future", "assigned"
 # Builtins an assignment's value may call: none reads or writes files, runs code or reaches the notebook's state.
 UNSAFE_BUILTINS = frozenset({"exec", "eval", "compile", "open", "input", "breakpoint", "exit", "quit", "__import__",
@@ -371,7 +373,7 @@ def build(functions: Sequence[str], lookup: Lookup, stub: Callable[[str], Chunk]
         block = section(kinds)  # each source once, where it first came
         if block:
             parts.append(block)
-    parts += [[c] for c in _notebook_order(order) if c.kind in (DEFINITION, ASSIGNED)]
+    parts += [[c] for c in notebook_order(order) if c.kind in (DEFINITION, ASSIGNED)]
     texts, origins, line = [], [], 1
     for part in parts:
         text = "".join(c if isinstance(c, str) else c.source for c in part).rstrip("\n")
@@ -385,27 +387,6 @@ def build(functions: Sequence[str], lookup: Lookup, stub: Callable[[str], Chunk]
         line += text.count("\n") + 3  # the part, then two blank lines
     return Built(source="\n\n\n".join(texts) + "\n", found=found, stubbed=stubbed,
                  graded={(c.name, c.cell) for c in order if c.kind == ASSIGNED}, origins=origins)
-
-
-def _notebook_order(order: list[Chunk]) -> list[Chunk]:
-    """`order` (dependencies first) rearranged into notebook order wherever dependencies allow.
-
-    Assignments run when the file is imported, so two of them run in the order the notebook
-    ran them; a dependency still comes first (a cycle, functions calling each other, keeps
-    the order it had).
-    """
-    names = {c.name for c in order}
-    needs = {c.name: {u for u in c.uses() if u in names and u != c.name} for c in order}
-    done: set[str] = set()
-    left = list(order)
-    out = []
-    while left:
-        ready = [c for c in left if needs[c.name] <= done] or left[:1]
-        pick = min(ready, key=lambda c: (c.cell, c.line) if c.cell else (0, 0))
-        left.remove(pick)
-        done.add(pick.name)
-        out.append(pick)
-    return out
 
 
 class UnwritableAll(Exception):
