@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader import catalog
 from grader.mutants.generate import generate, mutants_of, sample, stillborn
-from grader.mutants.run import NAMED_TARGET, _clip, analyse, meets_targets, render
+from grader.mutants.run import _clip, analyse, meets_targets, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1234
@@ -54,7 +54,6 @@ def test_the_ci_sample_meets_the_targets():
     for row in analysis["exercises"]:
         assert row["mutants"] == CI_SAMPLE[row["id"]]
         assert meets_targets(row), render(analysis)
-        assert row["named"] >= NAMED_TARGET * row["killed"], render(analysis)  # even on samples this small
 
 
 def test_a_small_sample_reports_its_share_named_without_failing_and_never_cuts_inside_code():
