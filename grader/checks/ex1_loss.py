@@ -103,6 +103,8 @@ def _course_call(student, expected: float, tol) -> None:
     call = "the course's own call loss(model(xs), ys), a tensor of predictions against the Python list ys"
     try:
         r = _call(student, Tensor(COURSE_PRED), COURSE_Y.astype(int).tolist())
+    except Mistake as m:  # a named error (mixed dtypes...): named with the call that met it
+        raise Mistake(m.name, f"With {call}, {m.message[:1].lower()}{m.message[1:]}") from None
     except StudentRaised as e:
         if python_ideas.idea(e.exc_type):
             raise  # a plain Python error: an error, as on every other check
