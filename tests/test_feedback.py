@@ -57,3 +57,9 @@ def test_messages_read_as_english_while_running_a_function():
     messages = [m for slug in ("ex1_loss", "ex2_train_step", "ex3_two_layer") for m in _messages(slug)]
     assert any("while running loss()" in m for m in messages)
     assert not [m for m in messages if re.search(r"while [\w.]+\(", m)]
+
+
+def test_an_error_at_import_gets_pythons_idea_on_every_check():
+    for path, kind in (("ex1_loss/import_error", "ModuleNotFoundError"), ("ex1_loss/syntax_error", "SyntaxError")):
+        checks = _report(path)["exercises"][0]["checks"]
+        assert {c["hint"] for c in checks} == {python_ideas.idea(kind)}, path

@@ -18,6 +18,10 @@ IDEAS = {
                            "the course's libraries (numpy, tensorflow, keras) and check the module's spelling.",
     "ImportError": "An ImportError means an import names something its module does not have: check the name and "
                    "where it lives (for example keras.layers.Dense, not keras.Dense).",
+    "SyntaxError": "A SyntaxError means Python could not read the code: look at the line named, and the one "
+                   "before it, for a missing colon, bracket or quote.",
+    "IndentationError": "An IndentationError means a block is not indented as Python expects: the body of a def, "
+                        "for or if is indented one level (4 spaces) more than its first line, every line alike.",
     "RecursionError": "A RecursionError means a function called itself without end: check that each call works "
                       "on something smaller and that there is a case which returns without calling again.",
 }
