@@ -155,6 +155,7 @@ class Grader:
             for ex in chosen:
                 if ex.id in judged:
                     result, errors, ex_notes = judged[ex.id].result()
+                    result = from_notebooks.relabel(result)  # a notebook's lines, named by cell
                     internal += errors
                     notes += ex_notes
                 else:

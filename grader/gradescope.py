@@ -168,6 +168,21 @@ def _failure_results(message: str, started: float) -> dict:
     return {"score": 0.0, "execution_time": round(time.monotonic() - started, 1), "output": message, "tests": []}
 
 
+def uploaded(submission: Path) -> Path:
+    """What the student uploaded: the submission folder, or the one zip in it when that is all it holds.
+
+    Gradescope keeps an uploaded `.zip` as a file in /autograder/submission; the docs let a
+    student upload "a zip of them", so a folder whose only visible entry is a zip is that zip.
+    """
+    if not submission.is_dir():
+        return submission
+    entries = [p for p in submission.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+    if len(entries) == 1 and entries[0].is_file() and not entries[0].is_symlink() \
+            and entries[0].suffix.lower() == ".zip":
+        return entries[0]
+    return submission
+
+
 def run(submission: Path, results: Path, config: dict) -> int:
     """Grade one Gradescope submission into `results` (results.json). Always writes it."""
     from grader.submission import SubmissionError, prepare
@@ -180,7 +195,7 @@ def run(submission: Path, results: Path, config: dict) -> int:
         from grader.api import grade
 
         with tempfile.TemporaryDirectory(prefix="grader-sub-") as scratch:
-            root = prepare(submission, Path(scratch))
+            root = prepare(uploaded(submission), Path(scratch))
             report = grade(root, exercises=config.get("exercises"), seed=config.get("seed"), submission_id="submission")
         payload = formats.gradescope(report, config.get("visibility", "visible"), config.get("feedback", "full"))
         code = 0

@@ -1,12 +1,13 @@
 """Finding a student's files in a submission (exercise-path or flat layout).
 
-A submission is a directory, or a `.zip` of one, or a notebook; `prepare` turns each into
-the directory to grade, unpacking a zip safely (see `grader.archive`) and building student
-files from notebooks (see `grader.notebook.submission`).
+A submission is a directory, or a `.zip` of one, or a notebook, or one student file
+(`loss.py`); `prepare` turns each into the directory to grade, unpacking a zip safely (see
+`grader.archive`) and building student files from notebooks (see `grader.notebook.submission`).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from grader import archive
@@ -77,9 +78,25 @@ def prepare(path: Path, scratch: Path, limits: archive.ArchiveLimits = archive.A
             raise SubmissionError(f"{path.name}: {e}") from None
     if path.is_file() and path.suffix.lower() == ".ipynb":
         return _notebooks(path, scratch)
+    if path.is_file() and path.suffix.lower() == ".py":
+        return _single_file(path, scratch)
     if path.is_file():
-        raise SubmissionError(f"{path.name} is neither a directory, a .zip archive nor a notebook (.ipynb)")
+        raise SubmissionError(f"{path.name} is neither a directory, a .zip archive, a notebook (.ipynb) nor a "
+                              "student file (.py)")
     return _notebooks(_root(check_directory(path)), scratch)
+
+
+def _single_file(path: Path, scratch: Path) -> Path:
+    """One student file, `loss.py`: a submission of that file alone (a copy, so nothing next to it is graded)."""
+    names = {ex.file: ex for ex in exercises()}
+    if path.name not in names:
+        wanted = ", ".join(names)
+        raise SubmissionError(f"{path.name}: a single-file submission is one of the student files ({wanted}); "
+                              "name it so, or give the folder that holds it")
+    folder = scratch / "submission"
+    folder.mkdir(parents=True)
+    shutil.copyfile(path, folder / path.name)
+    return folder
 
 
 def _notebooks(path: Path, scratch: Path) -> Path:

@@ -85,11 +85,18 @@ def test_the_scripts_are_valid_bash(bundle, tmp_path):
         subprocess.run(["bash", "-n", str(source / script)], check=True)
 
 
-def test_run_autograder_grades_a_solution(bundle, venv, tmp_path):
+@pytest.mark.parametrize("upload", ["file", "zip"])
+def test_run_autograder_grades_a_solution(bundle, venv, tmp_path, upload):
+    """Uploaded as the file, or as a zip of a folder holding it (Gradescope keeps the zip as it came)."""
     source = _install(bundle, tmp_path)
     submission = tmp_path / "submission"
     submission.mkdir()
-    (submission / "loss.py").write_text((ROOT / "solutions" / "ex1_loss" / "loss.py").read_text())
+    solution = (ROOT / "solutions" / "ex1_loss" / "loss.py").read_text()
+    if upload == "file":
+        (submission / "loss.py").write_text(solution)
+    else:
+        with zipfile.ZipFile(submission / "homework.zip", "w") as zf:
+            zf.writestr("homework/ex1_loss/loss.py", solution)
     payload = _run_autograder(source, tmp_path, submission, venv)
     assert payload["score"] == 10
     assert [t["status"] for t in payload["tests"]] == ["passed"] * 4

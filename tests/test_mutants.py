@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader import catalog
 from grader.mutants.generate import generate, mutants_of, sample, stillborn
-from grader.mutants.run import analyse, meets_targets, render
+from grader.mutants.run import _clip, analyse, meets_targets, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1234
@@ -54,6 +54,20 @@ def test_the_ci_sample_meets_the_targets():
     for row in analysis["exercises"]:
         assert row["mutants"] == CI_SAMPLE[row["id"]]
         assert meets_targets(row), render(analysis)
+
+
+def test_a_small_sample_reports_its_share_named_without_failing_and_never_cuts_inside_code():
+    row = {"id": 4, "slug": "ex4_perceptron", "mutants": 3, "killed": 1, "named": 0, "equivalent": 2, "survived": 0,
+           "survivors": [], "problems": [], "listed_equivalent_but_killed": [],
+           "unnamed": [{"id": "m", "status": "failed", "message": "Your model " + "x" * 130 + " uses `keras.layers."
+                        "Dense(1, activation='relu')` here."}]}
+    assert meets_targets(row)
+    text = render({"exercises": [row]})
+    assert "met (0% named of too few killed to hold to the target)" in text
+    detail = text.splitlines()[-1]
+    assert detail.endswith(" …") and detail.count("`") % 2 == 0
+    assert not meets_targets({**row, "survived": 1})  # a survivor is a hole, whatever the sample
+    assert _clip("short", 160) == "short"
 
 
 def test_validate_mutants_json_is_one_document_and_the_seed_is_printed():

@@ -105,7 +105,37 @@ def test_shell_magic_and_top_level_code_are_left_out_and_reported():
                                  "def broken(:\n    pass"))
     assert scanned.describe_left_out() == ("cells 1 (in part: shell and magic lines), 2 (shell and magic lines), "
                                            "3 (in part: top-level code), 4 (top-level code), 6 (does not parse)")
-    assert set(scanned.chunks) == {"tf", "loss", "os"}
+    assert {n for n, c in scanned.chunks.items() if c.kind != extract.ASSIGNED} == {"tf", "loss", "os"}
+    assert scanned.chunks["history"].kind == extract.ASSIGNED  # graded only if a graded function used it
+
+
+def test_assignments_the_functions_use_are_graded_in_notebook_order_the_rest_never_runs():
+    result = built(1, "import tensorflow as tf\nmse = tf.keras.losses.MeanSquaredError()\nSCALE = 1.0",
+                   "def flat(x):\n    return tf.reshape(tf.cast(x, tf.float32), [-1])",
+                   "history = model.fit(x, y)\nscaled = SCALE * 2",
+                   "pair = (mse, flat)\nunused = tf.zeros(3)",
+                   "def loss(p, t):\n    return pair[0](flat(t), flat(p)) * scaled")
+    names = defined(result.source)
+    assert set(names) == {"tf", "mse", "SCALE", "flat", "scaled", "pair", "loss"}
+    order = [n for n in names if n in ("mse", "scaled", "pair")]
+    assert order == ["mse", "scaled", "pair"]  # in notebook order, each after what it reads
+    assert result.graded == {("mse", 1), ("scaled", 3), ("pair", 4)}
+    scanned = extract.scan(cells("import tensorflow as tf\nmse = tf.keras.losses.MeanSquaredError()\nSCALE = 1.0",
+                                 "def flat(x):\n    return tf.reshape(tf.cast(x, tf.float32), [-1])",
+                                 "history = model.fit(x, y)\nscaled = SCALE * 2",
+                                 "pair = (mse, flat)\nunused = tf.zeros(3)",
+                                 "def loss(p, t):\n    return pair[0](flat(t), flat(p)) * scaled"))
+    assert scanned.describe_left_out(result.graded) == "cells 3 (in part: top-level code), 4 (in part: top-level code)"
+
+
+@pytest.mark.parametrize("cell", [
+    "data = np.load('x.npy')\nmse = make(data)",  # `make` is defined by nothing graded
+    "for i in range(3):\n    mse = i\nmse = mse + 1",  # reads an earlier binding of itself
+    "mse = open('secret').read()",  # a builtin that reaches outside
+])
+def test_an_assignment_reading_anything_else_is_never_run(cell):
+    result = built(1, "import numpy as np", cell, "def loss(p, t):\n    return mse")
+    assert "mse =" not in result.source and not result.graded
 
 
 def test_constants_keep_their_exact_text_and_a_cell_too_large_to_read_is_named():
@@ -221,3 +251,19 @@ def test_a_line_starting_with_percent_inside_python_is_python_and_futures_stay()
     result = built(1, "from __future__ import annotations\nimport tensorflow as tf",
                    'def loss(p, t):\n    label = ("mse %s"\n             % "x")\n    return tf.reduce_mean(p - t)')
     assert '% "x")' in result.source and result.source.index("from __future__") < result.source.index("import tensorflow")
+
+
+def test_a_line_of_the_built_file_is_named_by_its_cell_and_line():
+    from grader.notebook.where import relabel
+
+    result = built(3, "import numpy as np\nW = np.ones(2)",
+                   "print('training')\n\ndef two_layer_output(l1, l2, x):\n    h = x * l1[0] + l1[1]\n"
+                   "    return float(h @ undefined_name)")
+    lines = result.source.splitlines()
+    at = next(i for i, line in enumerate(lines, 1) if "undefined_name" in line)
+    assert result.cell_line(at) == (2, 5)
+    message = f"Your code raised NameError: name 'undefined_name' is not defined (two_layer.py, line {at}: `...`)."
+    assert relabel(message, "two_layer.py", result) == (
+        "Your code raised NameError: name 'undefined_name' is not defined (cell 2, line 5: `...`).")
+    header = next(i for i, line in enumerate(lines, 1) if "built by the grader" in line)
+    assert result.cell_line(header) is None  # the grader's own lines keep the file's name

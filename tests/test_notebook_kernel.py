@@ -26,6 +26,12 @@ def dense(inputs, weights):
 def two_layer_output(layer_1_weights, layer_2_weights, x):
     return float(dense(dense([x], layer_1_weights), layer_2_weights)[0])
 '''
+MISSPELT = '''offset = np.zeros(1)
+def network_output(layer_weights, x, hidden_activation=None):
+    values = np.asarray(x, dtype=float) + offset[0]
+    for kernel, bias in layer_weights:
+        values = values @ kernel + bias
+    return valeus'''
 REPORT = "import json\nprint('REPORT', json.dumps(_.report))"
 
 
@@ -62,10 +68,12 @@ def executed(tmp_path_factory):
               "print('SECOND', time.perf_counter() - started)\nresult"),
         added(FORGOT_BIASES + "\ncheck(3)"),
         added(REPORT),
-        added("W = np.ones((1, 2))\ndef network_output(layer_weights, x, hidden_activation=None):\n"
+        added("W, unused = np.ones((1, 2)), None\ndef network_output(layer_weights, x, hidden_activation=None):\n"
               "    return np.asarray(x) @ W\ncheck(3)"),
         added("hint(3)"),
         added("hint(3)"),
+        added(MISSPELT + "\ncheck(3)"),
+        added(REPORT),
     ]
     import os
 
@@ -125,4 +133,13 @@ def test_hints_advance_and_fold_the_earlier_ones(executed):
     assert "Hint 1 of" in first and "<details" not in first
     assert "<summary>Hint 1 of" in second and "<b>Hint 2 of" in second
     state = json.loads((work / ".grader" / "state.json").read_text())  # the same progress as `grade hint`
-    assert state["hints"]["ex3_two_layer"] == 2 and state["results"]["ex3_two_layer"]["status"] == "error"
+    # the last check(3) recorded: the misspelt name's (two_layer_output right, network_output raising)
+    assert state["hints"]["ex3_two_layer"] == 2 and state["results"]["ex3_two_layer"]["status"] == "failed"
+
+
+def test_an_error_names_the_cell_it_was_written_in_and_an_assignment_used_is_graded(executed):
+    cells, _ = executed
+    (ex,) = report_of(cells[11])["exercises"]
+    errors = [c for c in ex["checks"] if c["status"] == "error"]
+    assert errors and all(re.search(r"\(cell In \[\d+\], line 6: `return valeus`\)", c["message"]) for c in errors)
+    assert "offset" not in ex["message"]  # `offset = np.zeros(1)` was written into the graded file, not refused

@@ -74,7 +74,8 @@ def test_grade_exercise_with_a_notebook_reports_the_cells_left_out():
     assert report["exercises"][0]["status"] == "passed"
     assert report["environment"]["notes"] == [
         "work.ipynb: cells 2 (in part: shell and magic lines), 4 (top-level code) not run; "
-        "only a notebook's imports, definitions and literal constants are graded"]
+        "only a notebook's imports, definitions and constants, and the top-level assignments its functions use, "
+        "are graded"]
 
 
 def test_grade_batch_over_a_folder_of_notebooks(tmp_path):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
+from grader.judge import python_ideas
 from grader.judge.feedback import Mistake, fmt
 from grader.judge.values import Returned
 from grader.runner.client import StudentRaised
@@ -12,6 +15,7 @@ from grader.runner.protocol import Tensor
 COURSE_PRED = np.array([0, 10, 20, 30, 40, 50], dtype=np.float32)
 COURSE_Y = np.array([-3, -1, 1, 3, 5, 7], dtype=np.float32)
 EPS32 = float(np.finfo(np.float32).eps)
+DTYPE_ERRORS = ("expected to be a", "must have the same dtype", "Tensor conversion requested dtype")
 
 
 def _mse(p: np.ndarray, t: np.ndarray) -> float:
@@ -83,14 +87,34 @@ def _call(student, *args) -> Returned:
     try:
         return student.call("loss", *args)
     except StudentRaised as e:
-        if any(s in e.message for s in ("expected to be a", "must have the same dtype", "Tensor conversion requested dtype")):
-            raise Mistake("mixed_dtypes", f"Your loss() raised {e.exc_type}: {e.message}. TensorFlow does not mix "
-                          "dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
+        raised = raised_words(e.exc_type, e.message)
+        if any(s in e.message for s in DTYPE_ERRORS):
+            raise Mistake("mixed_dtypes", f"Your loss() raised {raised}. TensorFlow does not mix dtypes in one "
+                          "operation: convert both inputs to the same float dtype first, e.g. "
                           "tf.cast(..., tf.float32).") from None
         if "Invalid reduction dimension" in e.message:
-            raise Mistake("reduction_axis", f"Your loss() raised {e.exc_type}: {e.message}. Reduce over every "
-                          "element: tf.reduce_mean without an axis.") from None
+            raise Mistake("reduction_axis", f"Your loss() raised {raised}. Reduce over every element: "
+                          "tf.reduce_mean without an axis.") from None
         raise
+
+
+def _course_call(student, expected: float, tol) -> None:
+    """The course's own line, loss(model(xs), ys): the model's float32 tensor against ys, a list of integers."""
+    call = "the course's own call loss(model(xs), ys), a tensor of predictions against the Python list ys"
+    try:
+        r = _call(student, Tensor(COURSE_PRED), COURSE_Y.astype(int).tolist())
+    except Mistake as m:  # a named error (mixed dtypes...): named with the call that met it
+        raise Mistake(m.name, f"With {call}, {m.message[:1].lower()}{m.message[1:]}") from None
+    except StudentRaised as e:
+        if python_ideas.idea(e.exc_type):
+            raise  # a plain Python error: an error, as on every other check
+        raised = raised_words(e.exc_type, e.message, e.line)
+        raise AssertionError(f"With {call}, your loss() raised {raised}. The two inputs may be of different kinds: "
+                             "convert both to float32 tensors first, e.g. tf.cast(x, tf.float32).") from None
+    got = _number(r, len(COURSE_Y))
+    if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
+        _diagnose(got, COURSE_PRED, COURSE_Y)
+        raise AssertionError(f"With {call}, the loss should be {fmt(expected)}; yours is {fmt(got)}.")
 
 
 def check_course_example(student, tol):
@@ -105,6 +129,7 @@ def check_course_example(student, tol):
                                  f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
     # The course writes its data as Python integers: the mean must not be taken in integers.
     expected = _mse(COURSE_PRED, COURSE_Y)
+    _course_call(student, expected, tol)
     r = _call(student, COURSE_PRED.astype(int).tolist(), COURSE_Y.astype(int).tolist())
     if r.kind in ("tensor", "variable", "ndarray", "numpy_scalar", "int") and np.dtype(r.dtype or int).kind in "iu":
         raise Mistake("integer_arithmetic", f"Given the course's data as Python lists of integers, your loss() "
@@ -126,55 +151,107 @@ def check_random_vectors(student, rng, tol):
                                  f"{fmt(expected)}; your loss gives {fmt(got)}.")
 
 
-MIXED = "predictions of shape (n, 1), as model.predict returns them, against targets of shape (n,)"
-INPUT_FORMS = [
-    ("Python lists of shape (n,)", lambda p, t: (p.tolist(), t.tolist())),
-    ("NumPy arrays of shape (n,)", lambda p, t: (p, t)),
-    ("NumPy arrays of shape (n, 1)", lambda p, t: (p.reshape(-1, 1), t.reshape(-1, 1))),
-    ("tensors of shape (n,)", lambda p, t: (Tensor(p), Tensor(t))),
-    ("tensors of shape (n, 1)", lambda p, t: (Tensor(p.reshape(-1, 1)), Tensor(t.reshape(-1, 1)))),
-    ("a tensor of predictions and a NumPy array of targets", lambda p, t: (Tensor(p), t)),
-    (MIXED, lambda p, t: (p.reshape(-1, 1), t)),
-    (f"{MIXED}, as tensors", lambda p, t: (Tensor(p.reshape(-1, 1)), Tensor(t))),
+# Every accepted form of one input: (kind, dtype, column). Lists carry Python floats, whatever the dtype. NumPy
+# arrays come as float32 (model.predict) or float64 (np.array of Python floats); tensors as float32 only: a
+# float64 tensor is refused by tf.convert_to_tensor(x, dtype=tf.float32), the conversion the hints teach.
+FORMS = [(kind, dtype, column) for kind, dtype in (("list", "float32"), ("ndarray", "float32"),
+                                                   ("ndarray", "float64"), ("tensor", "float32"))
+         for column in (False, True)]
+T32, T32_COL, N32, N32_COL, N64, LIST = (("tensor", "float32", False), ("tensor", "float32", True),
+                                         ("ndarray", "float32", False), ("ndarray", "float32", True),
+                                         ("ndarray", "float64", False), ("list", "float32", False))
+# Tried first, in this order: the course's own calls, then the forms a beginner's loss meets first.
+FIRST = [
+    (T32, LIST),  # loss(model(xs), ys): the model's tensor against the course's Python list
+    (N32_COL, N64),  # model.predict's (n, 1) float32 against float64 NumPy targets
+    (LIST, LIST), (N32, N32), (N32_COL, N32_COL), (T32, T32), (T32_COL, T32_COL), (T32, N32), (N32_COL, N32),
+    (T32_COL, T32),
 ]
+PAIRS = FIRST + [(p, t) for p in FORMS for t in FORMS if (p, t) not in FIRST]
+COURSE_CALLS = {(T32, LIST): " (the course's own call, loss(model(xs), ys))",
+                (N32_COL, N64): " (model.predict's output against float64 targets)"}
+
+
+def _describe(form: tuple) -> str:
+    kind, dtype, column = form
+    shape = "(n, 1)" if column else "(n,)"
+    return (f"a Python list of shape {shape}" if kind == "list" else
+            f"a {dtype} {'NumPy array' if kind == 'ndarray' else 'tensor'} of shape {shape}")
+
+
+def call_words(p_form: tuple, t_form: tuple) -> str:
+    """How a student recognises the call: loss(<predictions>, <targets>), with the course's name for it."""
+    return (f"loss(predicted_y as {_describe(p_form)}, target_y as {_describe(t_form)})"
+            f"{COURSE_CALLS.get((p_form, t_form), '')}")
+
+
+def raised_words(exc: str, message: str, line: object = None, code: object = "") -> str:
+    """`Type: message (line N: `code`)`, without the values of the inputs (TensorFlow prints them in its errors)."""
+    message = re.sub(r"numpy=.*?>", "numpy=…>", str(message), flags=re.DOTALL).rstrip(". ")
+    where = f" (line {line}: `{code}`)" if line and code else f" (line {line})" if line else ""
+    return f"{exc}: {message}{where}"
+
+
+def _judge_raised(call: str, r: dict, everywhere: bool) -> None:
+    exc, message = r["raised"].plain(), r["message"].plain()
+    line, code = r["line"].plain() if "line" in r else None, r["code"].plain() if "code" in r else ""
+    raised = raised_words(exc, message, line, code)
+    if everywhere or python_ideas.idea(str(exc)):  # not about the inputs' form: an error, as on every other check
+        where = f" (loss.py, line {line}: `{code}`)" if line else ""
+        raise StudentRaised(f"Your code raised {exc}: {message} while running loss(){where}.", str(exc),
+                            str(message), line, "call")
+    if any(s in str(message) for s in DTYPE_ERRORS):
+        raise Mistake("mixed_dtypes", f"With {call}, your loss() raised {raised}. TensorFlow does "
+                      "not mix dtypes in one operation: convert both inputs to the same float dtype first, e.g. "
+                      "tf.cast(..., tf.float32).")
+    raise AssertionError(f"With {call}, your loss() raised {raised}. The inputs may be lists, "
+                         "NumPy arrays (float32 or float64) or tensors, of shape (n,) or (n, 1), and the two may "
+                         "differ: convert both, e.g. tf.reshape(tf.cast(x, tf.float32), [-1]), before computing.")
 
 
 def check_input_types(student, rng):
-    """Returns a rank-0 float tensor for lists, NumPy arrays and tensors of shape (n,) and (n, 1)."""
+    """Returns a rank-0 float tensor for every pairing of lists, NumPy arrays and tensors of shape (n,) and (n, 1)."""
     n = int(rng.integers(3, 12))
     p = rng.normal(0, 2, n).astype(np.float32)
     t = rng.normal(0, 2, n).astype(np.float32)
-    values = []
-    for form, make in INPUT_FORMS:
-        try:
-            r = student.call("loss", *make(p, t))
-        except StudentRaised as e:
-            raise AssertionError(f"With {form}, your loss() raised {e.exc_type}: {e.message}") from None
+    results = student.probe("forms", p, t, PAIRS, what="loss()", needs=["loss"])
+    assert results.kind == "list" and len(results.value) == len(PAIRS), (
+        f"Your code sent back {results.describe()} where the grader expected its own list of results: a graded "
+        "function must only return its result.")
+    first = None
+    raised = {r.value["raised"].plain() if r.kind == "dict" and "raised" in r.value else None for r in results.value}
+    for (p_form, t_form), r in zip(PAIRS, results.value, strict=True):
+        call = call_words(p_form, t_form)
+        if r.kind == "dict" and "raised" in r.value:
+            _judge_raised(call, r.value, everywhere=None not in raised and len(raised) == 1)
         if r.kind not in ("tensor", "variable"):
-            raise AssertionError(f"With {form}, your loss() returned {r.describe()}: return a TensorFlow tensor "
+            raise AssertionError(f"With {call}, your loss() returned {r.describe()}: return a TensorFlow tensor "
                                  "(use tf.reduce_mean rather than np.mean or float()).")
         if r.shape != () and r.value.size == 1:
-            raise Mistake("kept_dimension", f"With {form}, your loss() returned a tensor of shape {r.shape}: the "
+            raise Mistake("kept_dimension", f"With {call}, your loss() returned a tensor of shape {r.shape}: the "
                           "reduction kept a dimension (keepdims=True, or an axis argument). A loss is a single "
                           "number, a tensor of shape () (rank 0): reduce over every element.")
         if r.shape != ():
-            raise AssertionError(f"With {form}, your loss() returned a tensor of shape {r.shape}: a loss is a "
+            raise AssertionError(f"With {call}, your loss() returned a tensor of shape {r.shape}: a loss is a "
                                  "single number, a tensor of shape () (rank 0).")
         if r.value.dtype.kind != "f":
-            raise AssertionError(f"With {form}, your loss() returned a tensor of dtype {r.dtype}: it should be a "
+            raise AssertionError(f"With {call}, your loss() returned a tensor of dtype {r.dtype}: it should be a "
                                  "float (convert the inputs with dtype=tf.float32).")
-        values.append((form, r.as_float("loss()")))
-    first_form, first = values[0]
-    for form, v in values[1:]:
-        if not np.isclose(v, first, rtol=1e-5, atol=1e-30) and np.isclose(v, _broadcast(p, t), rtol=1e-4):
-            raise Mistake("broadcast_n_by_n", f"With {form}, your loss gives {fmt(v)} instead of {fmt(first)}: "
+        v = r.as_float("loss()")
+        if first is None:
+            first = (call, v)
+            continue
+        if not np.isclose(v, first[1], rtol=1e-5, atol=1e-30) and np.isclose(v, _broadcast(p, t), rtol=1e-4):
+            raise Mistake("broadcast_n_by_n", f"With {call}, your loss gives {fmt(v)} instead of {fmt(first[1])}: "
                           f"one input reached the subtraction with shape ({n}, 1) and the other ({n},), which "
                           f"broadcasts into a ({n}, {n}) table of every prediction minus every target, not n "
                           "differences. Give both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
-        assert np.isclose(v, first, rtol=1e-5, atol=1e-30), (
-            f"The same numbers give different losses as {first_form} ({fmt(first)}) and as {form} ({fmt(v)}): "
-            "make both inputs the same shape, e.g. tf.reshape(x, [-1]), before subtracting.")
+        assert np.isclose(v, first[1], rtol=1e-5, atol=1e-30), (
+            f"The same numbers give different losses with {first[0]} ({fmt(first[1])}) and with {call} "
+            f"({fmt(v)}): make both inputs the same shape and dtype, e.g. tf.reshape(tf.cast(x, tf.float32), [-1]), "
+            "before subtracting.")
     # A loss computed from its inputs changes with them: other numbers, another loss.
+    first = first[1]
     other = student.call("loss", p[::-1] * 2.0, t).as_float("loss()")
     if np.isclose(other, first, rtol=1e-6, atol=1e-30):
         if np.isclose(first, 715.6667, rtol=1e-6):

@@ -180,9 +180,12 @@ def _named_error(e: StudentRaised) -> None:
                       "float32 too.") from None
 
 
-def _train(student, w0, b0, xs, ys, lr, as_tensor=True) -> dict:
+FORM_WORDS = {True: "", False: " on Python lists, as the course calls it", "ndarray": " on float32 NumPy arrays"}
+
+
+def _train(student, w0, b0, xs, ys, lr, as_tensor=True, what="train()") -> dict:
     try:
-        return student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what="train()").plain()
+        return student.probe("train_step", w0, b0, xs, ys, lr, as_tensor, what=what).plain()
     except StudentRaised as e:
         _named_error(e)
         raise
@@ -276,9 +279,10 @@ def check_in_place(student, tol):
 def check_other_rates_and_data(student, rng, tol):
     """Random learning rates and hidden data (other slopes, intercepts and lengths) train correctly."""
     cases = [(COURSE_XS, COURSE_YS, 10.0, 10.0)] + [_hidden_data(rng) for _ in range(3)]
-    for xs, ys, w0, b0 in cases:
+    # The data in each accepted form: float32 tensors, the course's Python lists, float32 NumPy arrays.
+    for (xs, ys, w0, b0), form in zip(cases, (True, False, "ndarray", True), strict=True):
         lr = float(rng.uniform(0.005, 0.2))
-        facts = _train(student, w0, b0, xs, ys, lr)
+        facts = _train(student, w0, b0, xs, ys, lr, as_tensor=form, what=f"train(){FORM_WORDS[form]}")
         _judge_step(facts, w0, b0, xs, ys, lr, tol["float32_rtol"])
 
 

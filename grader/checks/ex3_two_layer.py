@@ -130,7 +130,7 @@ def _call(student, function: str, *args) -> Returned:
                 and any(s in e.message for s in ("mismatch", "not aligned", "size-incompatible"))):
             raise Mistake("kernel_transposed", f"Your {function} raised {e.exc_type}: {e.message}. A kernel has shape "
                           "(inputs, units): kernel[i][j] is the weight from input i into neuron j. Did you use it "
-                          "transposed, kernel[j][i] or kernel @ x? A layer computes x @ kernel + bias.") from None
+                          "transposed, kernel[j][i] or kernel @ x?") from None
         if (e.exc_type == "IndexError" and "list index out of range" in e.message) or (
                 e.exc_type in ("ValueError", "TypeError") and "unpack" in e.message):
             raise Mistake("weights_layout", f"Your {function} raised {e.exc_type}: {e.message}. Each layer's "
@@ -192,8 +192,8 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
         if _distinct(np.array([ref]), alt) and _close(np.array([got]), alt, 1e-4):
             raise Mistake(name, f"{why} {expected}")
     ignored, misused = _misused_weights(student, layer_1, layer_2, x, got)
-    idea = ("Each neuron of layer 1 is kernel_1[0][j] * x + bias_1[j]; the output weights neuron j by "
-            "kernel_2[j][0] and adds bias_2[0].")
+    idea = ("Trace the network on paper one neuron at a time: which input does each weight multiply, and whose "
+            "output does each weight of layer 2 scale?")
     if len(ignored) == len(WEIGHT_NAMES):
         raise Mistake("weights_ignored", f"Your two_layer_output gives the same output whatever the weights: compute "
                       f"it from layer_1_weights and layer_2_weights. {idea} {expected}")
@@ -245,7 +245,7 @@ def _relu_case(rng: np.random.Generator, n_inputs: int, widths: list[int]):
 def check_course_weights(student, tol):
     """The course's printed weights give 18.999996 at x = 10, and the same network's outputs at other x."""
     _by_hand(student)
-    for x in (COURSE_X, -1.0, 0.0, 4.0):  # x = 10 first: the course's 18.999996
+    for x in (10, -1.0, 0.0, 4.0):  # x = 10 first, a Python int as the course writes it: the course's 18.999996
         _two_layer(student, COURSE_LAYER_1, COURSE_LAYER_2, x, tol["float32_rtol"])
 
 
@@ -266,7 +266,9 @@ def check_network_linear(student, rng, tol):
     for i, (n_inputs, widths) in enumerate(cases):
         layers = _stack(rng, n_inputs, widths)
         x = rng.normal(0, 2, n_inputs).astype(np.float32)
-        _network(student, layers, x.tolist() if i == 1 else x, None, tol["float32_rtol"])
+        # x as the course's callers build it: float32 arrays, a list, a float64 np.array of Python floats.
+        _network(student, layers, x.tolist() if i == 1 else x.astype(np.float64) if i == 2 else x, None,
+                 tol["float32_rtol"])
 
 
 def check_network_relu(student, rng, tol):

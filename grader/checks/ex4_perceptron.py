@@ -111,7 +111,7 @@ def _train(student, n_features: int, x: np.ndarray, y: np.ndarray) -> dict:
 
 
 def check_architecture(student, reference_cache, keras_loader):
-    """build_perceptron(n) is one Dense layer of one sigmoid unit over n inputs, for several n."""
+    """build_perceptron(n) is one sigmoid neuron (one Dense unit) over n inputs, for several n."""
     sizes = (1, 3, 8)
     built = [(_built(student, n), f"build_perceptron({n})") for n in sizes]
     for n_features, result in zip(sizes, _models(keras_loader, built), strict=True):
@@ -119,32 +119,54 @@ def check_architecture(student, reference_cache, keras_loader):
 
 
 def _judge_architecture(model: ModelFacts, n_features: int) -> None:
-    """Pass, or fail naming what is wrong with one model's layers."""
+    """Pass, or fail naming what is wrong with one model: judged by what it computes, not by its class names.
+
+    One neuron is one Dense(1) whose output goes through one sigmoid, in the Dense itself or in an
+    Activation layer after it; layers that pass a flat input on unchanged may stand around it.
+    """
     layers = model.layers
     names = ", ".join(layer.class_name for layer in layers) or "none"
-    if not (len(layers) == 1 and layers[0].class_name == "Dense"):
-        raise Mistake("wrong_layers", f"build_perceptron({n_features}) should have exactly one layer, a Dense layer "
+    dense = [layer for layer in layers if layer.class_name == "Dense"]
+    if len(dense) != 1:
+        raise Mistake("wrong_layers", f"build_perceptron({n_features}) should have exactly one Dense layer "
                       f"(a perceptron is one neuron); yours has: {names}.")
-    dense = layers[0]
+    at = layers.index(dense[0])
+    for layer in layers[:at]:
+        if layer.class_name == "Activation":
+            raise Mistake("wrong_layers", f"In build_perceptron({n_features}) an Activation layer comes before the "
+                          "Dense layer: it changes the inputs, not the neuron's output. Put it after Dense(1).")
+        if layer.output_shape is not None and len(layer.output_shape) != 2:
+            raise Mistake("wrong_layers", f"In build_perceptron({n_features}) your {layer.class_name} layer gives "
+                          f"the Dense layer inputs of shape {layer.output_shape}: one neuron takes the "
+                          f"{n_features} features as one flat vector, shape (None, {n_features}).")
+    dense = dense[0]
     if dense.units != 1:
         raise Mistake("wrong_units", f"A perceptron is one neuron: Dense(1). Your Dense layer has {dense.units} units, "
                       "one output each: a 0/1 classifier needs a single probability.")
-    activation = dense.activation
-    if activation == "linear":
+    if model.output_shape is not None and tuple(model.output_shape) != (None, 1):
+        raise Mistake("wrong_layers", f"build_perceptron({n_features}) should output one probability per sample, "
+                      f"shape (None, 1); yours outputs shape {model.output_shape}.")
+    applied = [dense.activation] + [layer.activation for layer in layers[at + 1:] if layer.class_name == "Activation"]
+    squashing = [a for a in applied if a != "linear"]
+    if not squashing:
         raise Mistake(
             "no_sigmoid",
-            "Your Dense layer has no activation (linear output), so it gives any real number, not a "
+            "Your neuron has no activation (linear output), so it gives any real number, not a "
             "probability between 0 and 1. Use Dense(1, activation='sigmoid').",
         )
-    if activation == "softmax":
+    if squashing == ["softmax"]:
         raise Mistake(
             "softmax_one_unit",
-            "Your Dense layer uses softmax: over a single unit softmax is always exactly 1, whatever the input, so "
+            "Your neuron uses softmax: over a single unit softmax is always exactly 1, whatever the input, so "
             "every sample is labelled 1. One unit giving a probability is a sigmoid: activation='sigmoid'.",
         )
-    if activation != "sigmoid":
+    if len(squashing) > 1:
+        raise Mistake("wrong_activation", f"Your neuron applies {' then '.join(map(repr, squashing))} one after the "
+                      "other: a perceptron squashes its weighted sum once, with one sigmoid (in the Dense layer or "
+                      "in an Activation layer after it, not both).")
+    if squashing != ["sigmoid"]:
         raise Mistake("wrong_activation", f"The neuron should squash its output into a probability between 0 and 1 "
-                      f"with activation='sigmoid'; yours uses {activation!r}, whose output is not a probability.")
+                      f"with a sigmoid; yours uses {squashing[0]!r}, whose output is not a probability.")
     inputs = model.input_shape
     if inputs != (None, n_features):
         raise Mistake(

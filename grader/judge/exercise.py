@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import Exercise, solutions_dir
+from grader.judge import python_ideas
 from grader.judge.plugin import CheckCollector, ChecksPlugin, Seeds
 from grader.report import CheckResult, ExerciseResult, round_score
 from grader.runner.client import NotAttempted, RunnerLimits, RunnerSession, StudentError
@@ -91,9 +92,9 @@ def open_session(ex: Exercise, student_file: Path, seeds: Seeds, *, submission_r
     return session
 
 
-def _all_parts(ex: Exercise, status: str, message: str) -> list[CheckResult]:
+def _all_parts(ex: Exercise, status: str, message: str, hint: str | None = None) -> list[CheckResult]:
     return [CheckResult(name=p.title, id=p.id, status=status, score=0.0, max_score=p.points,  # type: ignore[arg-type]
-                        message=message, hint=p.hint) for p in ex.parts]
+                        message=message, hint=hint or p.hint) for p in ex.parts]
 
 
 def missing_result(ex: Exercise, looked_for: str) -> ExerciseResult:
@@ -149,7 +150,8 @@ def judge_exercises(runs: Sequence[tuple[Exercise, RunnerSession]], seeds: Seeds
             status, check_status = ("not_attempted", "failed") if isinstance(e, NotAttempted) else ("error", "error")
             judged(ex, Judged(session, ExerciseResult(**_base(ex), status=status, score=0.0, message=e.feedback,  # type: ignore[arg-type]
                                                       duration_s=time.perf_counter() - started[ex.id],
-                                                      checks=_all_parts(ex, check_status, e.feedback)),
+                                                      checks=_all_parts(ex, check_status, e.feedback,
+                                                                        python_ideas.idea(getattr(e, "exc_type", None)))),
                               [], list(session.notes)))
             return False
         except BaseException as e:  # noqa: BLE001  (the judge's own error: raised once pytest is done)

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from grader.catalog import Exercise
+from grader.judge import python_ideas
 from grader.judge.feedback import Mistake
 from grader.judge.values import MalformedValue, Returned
 from grader.report import CheckResult
@@ -123,7 +124,9 @@ class CheckCollector:
         if isinstance(exc, (MissingFunction, StudentTimeout, LimitExceeded)):
             return result.model_copy(update={**fail, "status": "failed", "message": exc.feedback})
         if isinstance(exc, StudentError):
-            return result.model_copy(update={**fail, "status": "error", "message": exc.feedback})
+            fitting = python_ideas.idea(getattr(exc, "exc_type", None))  # a NameError's idea is Python's, not maths
+            return result.model_copy(update={**fail, "status": "error", "message": exc.feedback,
+                                              "hint": fitting or hint})
         if isinstance(exc, protocol.ProtocolError):
             return result.model_copy(update={**fail, "status": "failed",
                                               "message": f"Your code sent back something that cannot be graded: {exc}."})

@@ -108,6 +108,7 @@ def check(exercise: int | str, frame: types.FrameType, functions: dict) -> Resul
     """Grade exercise `exercise` with the functions the notebook defines (or those in `functions`)."""
     from grader.notebook import extract, helper, live
     from grader.notebook.submission import stub
+    from grader.notebook.where import relabel_exercise
 
     ex, error = _exercise(exercise)
     if ex is None:
@@ -134,6 +135,8 @@ def check(exercise: int | str, frame: types.FrameType, functions: dict) -> Resul
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         report["submission"] = SUBMISSION_ID
+        for result in report["exercises"]:  # name the notebook's cells, not the file built from them
+            relabel_exercise(result, ex.file, built, label=lambda n: f"cell In [{n}]")
     _record(report)
     return Result(report)
 

@@ -5,8 +5,11 @@ it must never run (training, plotting, `!pip`, `%magic`, a stray `os._exit`). `s
 each cell's top-level statements into *chunks* (one per name they bind; a later cell's
 definition replaces an earlier one, as in a "Restart and run all") and records what it left
 out. `build` then writes the student file: the exercise's functions and, transitively, the
-imports, helper functions and classes and literal constants they use (free names found by
-`symtable`, exactly as Python scopes them), dependencies first.
+imports, helper functions and classes, literal constants and top-level assignments they use
+(free names found by `symtable`, exactly as Python scopes them), dependencies first, else in
+notebook order. An assignment (`mse = tf.keras.losses.MeanSquaredError()`) is graded only when
+the functions use it and its value reads nothing but such names (and harmless builtins); any
+other top-level code never runs, and `Scan.describe_left_out` names the cells it was in.
 
 Standard library only: `check()` uses this inside the student's kernel before any grading.
 """
@@ -14,13 +17,19 @@ Standard library only: `check()` uses this inside the student's kernel before an
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import symtable
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-IMPORT, CONSTANT, DEFINITION, FUTURE = "import", "constant", "definition", "future"
+from grader.notebook.order import notebook_order
+
+IMPORT, CONSTANT, DEFINITION, FUTURE, ASSIGNED = "import", "constant", "definition", "future", "assigned"
+# Builtins an assignment's value may call: none reads or writes files, runs code or reaches the notebook's state.
+UNSAFE_BUILTINS = frozenset({"exec", "eval", "compile", "open", "input", "breakpoint", "exit", "quit", "__import__",
+                             "globals", "locals", "vars", "setattr", "delattr", "help", "memoryview"})
 GRADER_CALLS = ("check", "hint")
 MAX_CELL_CHARS = 1_000_000  # parsing is not free (about 2.5 GB for 1M one-line statements): a cell is code, not data
 REASONS = {"code": "top-level code", "magic": "shell and magic lines", "syntax": "does not parse",
@@ -35,9 +44,12 @@ class Chunk:
     kind: str
     source: str
     cell: int = 0  # 1-based cell number; 0 when it did not come from a cell
+    line: int = 0  # its first line in the cell
 
     def uses(self) -> set[str]:
         """The global names this chunk reads (when defined, or when its functions run)."""
+        if self.kind == ASSIGNED:  # `x = x + 1` reads an earlier x, which a later binding replaced here
+            return free_names(self.source, assigned_too=True)
         return free_names(self.source) if self.kind == DEFINITION else set()
 
 
@@ -46,6 +58,18 @@ class LeftOut:
     cell: int
     reason: str  # "code" (top-level statements), "magic" (IPython syntax), "syntax" (does not parse), "size"
     partly: bool  # the cell's definitions were kept, only some statements were left out
+    held: tuple[str, ...] = ()  # its assignments, graded only when the functions use them
+    code: bool = True  # it holds other top-level code, never run
+    magic: bool = False
+
+    def settled(self, graded: set[tuple[str, int]]) -> LeftOut | None:
+        """What is left out once `graded` (name, cell) assignments are known to be in the student file."""
+        if not self.held:
+            return self
+        kept = [n for n in self.held if (n, self.cell) in graded]
+        if self.code or len(kept) < len(self.held):
+            return LeftOut(self.cell, "code", self.partly or bool(kept))
+        return LeftOut(self.cell, "magic", True) if self.magic else None
 
 
 @dataclass
@@ -54,9 +78,13 @@ class Scan:
     left_out: list[LeftOut] = field(default_factory=list)
     broken: dict[str, Chunk] = field(default_factory=dict)  # names a cell that does not parse seems to define
 
-    def describe_left_out(self) -> str:
-        """'cells 3 (top-level code), 5 (in part: shell and magic lines)' for the report; empty when none."""
-        parts = [f"{x.cell} ({'in part: ' if x.partly else ''}{REASONS[x.reason]})" for x in self.left_out]
+    def describe_left_out(self, graded: set[tuple[str, int]] = frozenset()) -> str:  # type: ignore[assignment]
+        """'cells 3 (top-level code), 5 (in part: shell and magic lines)' for the report; empty when none.
+
+        `graded`: the (name, cell) of the assignments the student file holds (`Built.graded`).
+        """
+        settled = [x for x in (x.settled(graded) for x in self.left_out) if x is not None]
+        parts = [f"{x.cell} ({'in part: ' if x.partly else ''}{REASONS[x.reason]})" for x in settled]
         return f"cell{'s' if len(parts) > 1 else ''} " + ", ".join(parts) if parts else ""
 
 
@@ -144,7 +172,8 @@ def _import_chunks(node: ast.Import | ast.ImportFrom, cell: int) -> list[Chunk]:
             module = "." * node.level + (node.module or "")
             text = f"from {module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
         kind = FUTURE if isinstance(node, ast.ImportFrom) and node.module == "__future__" else IMPORT
-        chunks.append(Chunk(name=bound if alias.name != "*" else f"*{text}", kind=kind, source=text + "\n", cell=cell))
+        chunks.append(Chunk(name=bound if alias.name != "*" else f"*{text}", kind=kind, source=text + "\n", cell=cell,
+                            line=node.lineno))
     return chunks
 
 
@@ -153,7 +182,8 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_chunks(node, cell)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [Chunk(node.name, DEFINITION, _segment(lines, node), cell)]
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        return [Chunk(node.name, DEFINITION, _segment(lines, node), cell, first)]
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) or isinstance(node, ast.Pass):
         return []  # a docstring or `pass` (what a magic line became): nothing to run, nothing left out
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
@@ -162,16 +192,16 @@ def _statement_chunks(node: ast.stmt, lines: list[str], cell: int) -> list[Chunk
     value = getattr(node, "value", None)
     if isinstance(node, ast.Assign) and value is not None:
         targets = node.targets
-        if all(isinstance(t, ast.Name) for t in targets) and (is_literal(value) or _dotted(value)):
-            kind = CONSTANT if is_literal(value) else DEFINITION
-            return [Chunk(t.id, kind, f"{t.id} = {_source_of(lines, value)}\n", cell) for t in targets]
+        if all(isinstance(t, ast.Name) for t in targets):
+            kind = CONSTANT if is_literal(value) else DEFINITION if _dotted(value) else ASSIGNED
+            return [Chunk(t.id, kind, f"{t.id} = {_source_of(lines, value)}\n", cell, node.lineno) for t in targets]
         if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Tuple) \
                 and len(targets[0].elts) == len(value.elts) and all(isinstance(t, ast.Name) for t in targets[0].elts) \
                 and all(is_literal(v) for v in value.elts):
-            return [Chunk(t.id, CONSTANT, f"{t.id} = {_source_of(lines, v)}\n", cell)
+            return [Chunk(t.id, CONSTANT, f"{t.id} = {_source_of(lines, v)}\n", cell, node.lineno)
                     for t, v in zip(targets[0].elts, value.elts)]
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and value is not None and is_literal(value):
-        return [Chunk(node.target.id, CONSTANT, _segment(lines, node), cell)]
+        return [Chunk(node.target.id, CONSTANT, _segment(lines, node), cell, node.lineno)]
     return None
 
 
@@ -201,12 +231,12 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
         if parsed is None:
             names = _LOOKS_DEFINED.findall(raw)
             for name in names:  # graded as written if the exercise needs it: the student sees their syntax error
-                result.broken[name] = Chunk(name, DEFINITION, raw if raw.endswith("\n") else raw + "\n", number)
+                result.broken[name] = Chunk(name, DEFINITION, raw if raw.endswith("\n") else raw + "\n", number, 1)
             result.left_out.append(LeftOut(number, "syntax", partly=False))
             continue
         tree, source, had_magic = parsed
         lines = _LINE_END.split(source)
-        kept, skipped = 0, False
+        kept, skipped, held = 0, False, []
         for node in tree.body:
             chunks = _statement_chunks(node, lines, number)
             if chunks is None:
@@ -216,23 +246,27 @@ def scan(cells: Iterable[tuple[int, str]]) -> Scan:
                 result.chunks.pop(chunk.name, None)  # re-insert: dictionary order is definition order
                 result.chunks[chunk.name] = chunk
                 result.broken.pop(chunk.name, None)
-                kept += 1
-        if skipped or had_magic:
-            result.left_out.append(LeftOut(number, "code" if skipped else "magic", partly=kept > 0))
+                if chunk.kind == ASSIGNED:
+                    held.append(chunk.name)
+                else:
+                    kept += 1
+        if skipped or had_magic or held:
+            result.left_out.append(LeftOut(number, "code" if skipped or held else "magic", partly=kept > 0,
+                                           held=tuple(held), code=skipped, magic=had_magic))
     return result
 
 
 # -- free names ----------------------------------------------------------------------------
 
 
-def free_names(source: str) -> set[str]:
+def free_names(source: str, assigned_too: bool = False) -> set[str]:
     """The global names a top-level definition reads: in its decorators, defaults, bases and body."""
     try:
         table = symtable.symtable(textwrap.dedent(source), "<cell>", "exec")
     except (SyntaxError, ValueError):
         return set()
     found = {s.get_name() for s in table.get_symbols()
-             if s.is_referenced() and not (s.is_assigned() or s.is_imported())}
+             if s.is_referenced() and (assigned_too or not (s.is_assigned() or s.is_imported()))}
     todo = list(table.get_children())
     while todo:
         child = todo.pop()
@@ -250,6 +284,15 @@ class Built:
     source: str
     found: list[str]  # the exercise's functions that were defined
     stubbed: list[str]  # those that were not: "not attempted"
+    graded: set[tuple[str, int]] = field(default_factory=set)  # (name, cell) of the assignments it holds
+    origins: list[tuple[int, int, int, int]] = field(default_factory=list)  # file lines a-b: cell c from its line l
+
+    def cell_line(self, line: int) -> tuple[int, int] | None:
+        """Where line `line` of the file was written: (cell, line in that cell), or None (not from a cell)."""
+        for first, last, cell, start in self.origins:
+            if first <= line <= last:
+                return cell, start + line - first
+        return None
 
 
 Lookup = Callable[[str], "Chunk | None"]
@@ -268,18 +311,44 @@ def build(functions: Sequence[str], lookup: Lookup, stub: Callable[[str], Chunk]
     problems: list[Unwritable] = []
     found, stubbed = [], []
 
+    looked: dict[str, Chunk | None | Unwritable] = {}
+
+    def find(name: str) -> Chunk | None | Unwritable:
+        if name not in looked:
+            try:
+                looked[name] = lookup(name)
+            except Unwritable as e:
+                looked[name] = e
+        return looked[name]
+
+    usable: dict[str, bool] = {}
+
+    def runs(name: str) -> bool:
+        """Whether the file can bind `name`: an assignment only when its value reads nothing but such names."""
+        if name not in usable:
+            usable[name] = True  # a name being looked at (recursion) counts as bound
+            chunk = find(name)
+            if chunk is None:
+                usable[name] = hasattr(builtins, name) and name not in UNSAFE_BUILTINS
+            elif isinstance(chunk, Unwritable):
+                usable[name] = False
+            elif chunk.kind == ASSIGNED:
+                uses = chunk.uses()
+                usable[name] = name not in uses and all(runs(u) for u in sorted(uses))
+        return usable[name]
+
     def visit(name: str, chunk: Chunk | None) -> None:
         if name in seen:
             return
         seen.add(name)
         if chunk is None:
-            try:
-                chunk = lookup(name)
-            except Unwritable as e:
-                problems.append(e)
+            found_chunk = find(name)
+            if isinstance(found_chunk, Unwritable):
+                problems.append(found_chunk)
                 return
-            if chunk is None:
-                return
+            if found_chunk is None or (found_chunk.kind == ASSIGNED and not runs(name)):
+                return  # a builtin, a name never defined, or top-level code that never runs: fails when used, as in a .py
+            chunk = found_chunk
         for used in sorted(chunk.uses()):
             if used != name:
                 visit(used, None)
@@ -296,16 +365,28 @@ def build(functions: Sequence[str], lookup: Lookup, stub: Callable[[str], Chunk]
     if problems:
         raise UnwritableAll(problems)
 
-    def section(kinds: tuple[str, ...]) -> list[str]:
-        return [c.source for c in [*always, *order] if c.kind in kinds]
+    def section(kinds: tuple[str, ...]) -> list[Chunk]:
+        return list({c.source: c for c in [*always, *order][::-1] if c.kind in kinds}.values())[::-1]
 
-    parts = [header] if header else []
-    futures, imports, constants = section((FUTURE,)), section((IMPORT,)), section((CONSTANT,))
-    for block in (futures, imports, constants):
+    parts: list[list[Chunk | str]] = [[header]] if header else []
+    for kinds in ((FUTURE,), (IMPORT,), (CONSTANT,)):
+        block = section(kinds)  # each source once, where it first came
         if block:
-            parts.append("".join(dict.fromkeys(block)))
-    parts += [c.source for c in order if c.kind == DEFINITION]
-    return Built(source="\n\n\n".join(p.rstrip("\n") for p in parts) + "\n", found=found, stubbed=stubbed)
+            parts.append(block)
+    parts += [[c] for c in notebook_order(order) if c.kind in (DEFINITION, ASSIGNED)]
+    texts, origins, line = [], [], 1
+    for part in parts:
+        text = "".join(c if isinstance(c, str) else c.source for c in part).rstrip("\n")
+        at = line
+        for c in part:
+            source = c if isinstance(c, str) else c.source
+            if not isinstance(c, str) and c.cell:
+                origins.append((at, at + source.count("\n") - 1, c.cell, c.line))
+            at += source.count("\n")
+        texts.append(text)
+        line += text.count("\n") + 3  # the part, then two blank lines
+    return Built(source="\n\n\n".join(texts) + "\n", found=found, stubbed=stubbed,
+                 graded={(c.name, c.cell) for c in order if c.kind == ASSIGNED}, origins=origins)
 
 
 class UnwritableAll(Exception):

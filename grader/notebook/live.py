@@ -176,7 +176,11 @@ class Resolver:
         if written is not None and written.kind in (extract.IMPORT, extract.FUTURE) and _import_binds(written, obj):
             return written
         if self._user_defined(obj):
-            return extract.Chunk(name, extract.DEFINITION, _source_of(name, obj, self.history))
+            source = _source_of(name, obj, self.history)
+            cell = line = 0
+            if written is not None and written.source.strip() == source.strip():  # the cell it came from, for messages
+                cell, line = written.cell, written.line
+            return extract.Chunk(name, extract.DEFINITION, source, cell, line)
         if _is_literal(obj):
             text = repr(obj)
             if len(text) <= _MAX_LITERAL:
@@ -185,8 +189,9 @@ class Resolver:
         derived = _derived_import(name, obj)
         if derived is not None:
             return extract.Chunk(name, extract.IMPORT, derived)
-        if written is not None and written.kind == extract.DEFINITION and not written.source.lstrip().startswith(("def", "class", "@", "async")):
-            return written  # an alias the student wrote, such as `relu = tf.nn.relu`
+        if written is not None and (written.kind == extract.ASSIGNED or written.kind == extract.DEFINITION
+                                    and not written.source.lstrip().startswith(("def", "class", "@", "async"))):
+            return written  # as the student wrote it: `relu = tf.nn.relu`, `mse = tf.keras.losses.MeanSquaredError()`
         raise extract.Unwritable(name, _describe(obj), value=True)
 
 

@@ -6,8 +6,8 @@ exercise's folder `ex1_loss/ex1_loss.ipynb`), or notebooks with other names, sea
 exercise's functions. A student `.py` file in the folder wins over any notebook.
 
 For each exercise a notebook defines (at least one of its functions), `prepare` writes
-`<slug>/<file>` built by `grader.notebook.extract`: the functions, and the imports, helpers
-and literal constants they use. Nothing else in the notebook runs. What was left out, and a
+`<slug>/<file>` built by `grader.notebook.extract`: the functions, and the imports, helpers,
+literal constants and top-level assignments they use. Nothing else in the notebook runs. What was left out, and a
 notebook that cannot be read, are kept for the report (see `take`).
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from grader.catalog import Exercise, exercises
 from grader.notebook import extract, ipynb
 
-LEFT_OUT_NOTE = "only a notebook's imports, definitions and literal constants are graded"
+LEFT_OUT_NOTE = ("only a notebook's imports, definitions and constants, and the top-level assignments its functions "
+                 "use, are graded")
 
 
 @dataclass
@@ -29,6 +30,17 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # slug -> what the student reads
     looked_for: dict[str, str] = field(default_factory=dict)  # slug -> where a missing exercise was looked for
+    built: dict[str, tuple[str, extract.Built]] = field(default_factory=dict)  # slug -> (file, what it was built from)
+
+    def relabel(self, result):
+        """An exercise's result with lines of the built file named as the notebook's cells and lines."""
+        if result.slug not in self.built:
+            return result
+        from grader.notebook.where import relabel_exercise
+
+        data = result.model_dump()
+        relabel_exercise(data, *self.built[result.slug])
+        return type(result).model_validate(data)
 
 
 # Directories `prepare` made in this process, and what the report must say about them. Kept
@@ -153,7 +165,8 @@ def prepare(path: Path, scratch: Path) -> Path:
             continue
         target.parent.mkdir()
         target.write_text(built.source, encoding="utf-8")
-        left_out = scans[readable].describe_left_out()
+        prepared.built[ex.slug] = (ex.file, built)
+        left_out = scans[readable].describe_left_out(built.graded)
         if left_out:
             prepared.notes.append(f"{label}: {left_out} not run; {LEFT_OUT_NOTE}")
     _PREPARED[str(out.resolve())] = prepared

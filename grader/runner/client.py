@@ -99,6 +99,11 @@ class _Output:
         return s
 
 
+def _while(what: str) -> str:
+    """`while running loss()` for a call, `while importing loss.py` for the rest: English either way."""
+    return f"while running {what}" if re.match(r"[A-Za-z_][\w.]*\(", what) else f"while {what}"
+
+
 def _where(reply: dict, file_name: str) -> str:
     if reply.get("line"):
         code = f": `{reply['code']}`" if reply.get("code") else ""
@@ -260,7 +265,7 @@ class RunnerSession:
                     raise protocol.ProtocolError("reply is not a message")
             except protocol.ProtocolError as e:
                 self._kill()  # the channel is out of step: only a fresh runner can be trusted again
-                raise StudentCrashed(f"Your code interfered with the grader's channel to the runner while {what} "
+                raise StudentCrashed(f"Your code interfered with the grader's channel to the runner {_while(what)} "
                                      f"({e}); a graded function must only return its result.") from None
             if ok:
                 return msg
@@ -279,7 +284,7 @@ class RunnerSession:
 
     def _error(self, reply: dict, phase: str, what: str) -> StudentError:
         if reply.get("outcome") != "raised":
-            return StudentCrashed(f"The runner sent an unexpected reply while {what}.")
+            return StudentCrashed(f"The runner sent an unexpected reply {_while(what)}.")
         exc, msg = str(reply.get("exc_type")), str(reply.get("message"))
         where = _where(reply, self.file_name)
         if reply.get("not_implemented"):
@@ -288,11 +293,11 @@ class RunnerSession:
         if exc == "SyntaxError" or exc == "IndentationError" or exc == "TabError":
             feedback = f"Python cannot read your {self.file_name}: {exc}: {msg}{where}."
         elif exc == "SystemExit":
-            feedback = f"Your code called exit() ({msg or 'no code'}) while {what}{where}; a graded function must return a value."
+            feedback = f"Your code called exit() ({msg or 'no code'}) {_while(what)}{where}; a graded function must return a value."
         elif reply.get("limit") in self._LIMIT_WORDS:
             return LimitExceeded(self._limit_words(str(reply["limit"]), what + where, exc, msg))
         else:
-            feedback = f"Your code raised {exc}: {msg} while {what}{where}."
+            feedback = f"Your code raised {exc}: {msg} {_while(what)}{where}."
         return StudentRaised(feedback, exc, msg, reply.get("line"), phase)
 
     _LIMIT_WORDS = {
@@ -307,7 +312,7 @@ class RunnerSession:
         did = self._LIMIT_WORDS[limit].format(memory=lim.memory_words(), processes=lim.processes,
                                               file_mib=lim.file_mib, open_files=lim.open_files)
         cause = f" ({exc}: {msg})" if exc else ""
-        return f"Your code {did} while {what}{cause}: that is over this exercise's limit."
+        return f"Your code {did} {_while(what)}{cause}: that is over this exercise's limit."
 
     def _watch(self, what: str) -> None:
         """Kill the runner when its process tree goes over the memory or process limit."""
@@ -328,8 +333,8 @@ class RunnerSession:
             sig = signal.Signals(-code).name
             if -code == signal.SIGXFSZ:
                 return LimitExceeded(self._limit_words("file", what))
-            return StudentCrashed(f"The process running your code was killed by {sig} while {what}.")
-        return StudentCrashed(f"Your code ended the Python process (exit code {code}) while {what}; "
+            return StudentCrashed(f"The process running your code was killed by {sig} {_while(what)}.")
+        return StudentCrashed(f"Your code ended the Python process (exit code {code}) {_while(what)}; "
                               "a graded function must return, not call os._exit() or exit().")
 
     def _kill(self) -> None:

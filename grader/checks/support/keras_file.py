@@ -4,8 +4,9 @@ A `.keras` file is a zip of `config.json` (the architecture, and how the model
 was compiled), `metadata.json` and `model.weights.h5`. Deserialising a config
 can call code (a `Lambda` layer holds Python bytecode; a custom class is
 imported by name), so before Keras sees the file, its config is read here as
-plain JSON and every object in it must be one of the few known classes the
-exercises use. Only then does Keras load it, with `safe_mode=True` and
+plain JSON and every object in it must be one of the few known, code-free
+built-in classes a one-neuron model can be drawn with (`PASS_THROUGH` layers
+around one `Dense`, or a `Dense` and an `Activation`). Only then does Keras load it, with `safe_mode=True` and
 `compile=False` (the compile settings are read from the JSON, never
 deserialised), in a worker process (`keras_worker.py`): the weights are HDF5,
 parsed by native code that a crafted file can crash or stall. The judge gets
@@ -37,9 +38,13 @@ ENTRIES = {"config.json", "metadata.json", "model.weights.h5", "assets/"}
 KNOWN = {
     ("keras", "Sequential"), ("keras.src.models.functional", "Functional"),
     ("keras", "DTypePolicy"), ("keras", "FloatDTypePolicy"), (None, "__keras_tensor__"),
-    ("keras.layers", "InputLayer"), ("keras.layers", "Dense"),
+    ("keras.layers", "InputLayer"), ("keras.layers", "Dense"), ("keras.layers", "Activation"),
     ("keras.initializers", None), ("keras.regularizers", None), ("keras.constraints", None),
 }
+# Built-in layers that pass a flat input on unchanged (at inference): a model may hold them around its neuron.
+PASS_THROUGH = {"Flatten", "Reshape", "Identity", "Dropout"}
+KNOWN |= {("keras.layers", name) for name in PASS_THROUGH}
+LAYERS = ", ".join(["InputLayer", "Dense", "Activation", *sorted(PASS_THROUGH)])
 ACTIVATIONS = {"sigmoid", "linear", "relu", "tanh", "softmax", "elu", "selu", "softplus", "softsign",
                "swish", "silu", "gelu", "hard_sigmoid", "exponential", "leaky_relu", "relu6", "mish"}
 
@@ -84,14 +89,19 @@ def check_known(config: dict) -> None:
                         "Your model has a Lambda layer; Lambda layers carry Python code, which the grader does "
                         "not load. Use a Dense layer with activation='sigmoid'."
                     )
-                if name == "function" or (module, name) not in KNOWN and (module, None) not in KNOWN:
+                if name == "function":
                     raise UnsafeModel(
-                        f"Your model uses {name!r} (from {module or 'your own code'}); the grader only loads "
-                        "built-in Keras layers (InputLayer, Dense), so custom layers, models and activation "
-                        "functions are not accepted. Build it from keras.Input and keras.layers.Dense."
+                        f"Your model uses your own function {node.get('config')!r} as an activation; the grader "
+                        "loads no code from a submission, so only Keras' built-in activations are accepted: "
+                        "activation='sigmoid' (or keras.activations.sigmoid, tf.nn.sigmoid)."
                     )
+                if (module, name) not in KNOWN and (module, None) not in KNOWN:
+                    raise UnsafeModel(_refused(module, name, registered))
                 if registered not in (None, name) or (name == "Functional" and registered != "Functional"):
-                    raise UnsafeModel(f"Your model uses the custom object {registered!r}; use built-in Keras classes only.")
+                    raise UnsafeModel(
+                        f"Your model uses the custom class {registered!r}, defined in your own code; the grader "
+                        f"loads no code from a submission, so only built-in Keras classes are accepted ({LAYERS})."
+                    )
             for key, value in node.items():
                 if key == "compile_config":
                     continue  # never deserialised: the judge loads with compile=False
@@ -105,11 +115,27 @@ def check_known(config: dict) -> None:
     walk(config, "config")
 
 
+def _refused(module, name, registered) -> str:
+    """Why a class the config names is not loaded, in the student's terms."""
+    if str(module).startswith("keras.layers") and registered is None:
+        return (f"Your model uses the built-in Keras layer {name}, which a perceptron does not need: the grader "
+                f"loads one neuron's layers only ({LAYERS}). Build it from keras.Input and one Dense(1) with a "
+                "sigmoid (in the Dense or in an Activation layer after it).")
+    if str(module).startswith("keras") and registered is None:
+        return (f"Your model uses Keras' {name} (from {module}), which the grader does not load: a perceptron "
+                f"needs only a Sequential or functional model of these layers: {LAYERS}.")
+    return (f"Your model uses {name!r}, a class of your own (module {module or '?'}), not Keras': the grader loads "
+            f"no code from a submission, so custom layers and models are not accepted. Build it from built-in "
+            f"Keras layers ({LAYERS}).")
+
+
 @dataclass
 class Layer:
     class_name: str
     units: object
     activation: object  # as the layer's config gives it: "sigmoid", "linear", ...
+    input_shape: object = None  # what reached the layer, e.g. (None, 3), when Keras knows it
+    output_shape: object = None
 
 
 @dataclass
@@ -118,6 +144,7 @@ class ModelFacts:
 
     layers: list[Layer]  # every layer but the InputLayer
     input_shape: tuple | None  # (None, n_features); None when the model does not know it
+    output_shape: tuple | None  # (None, 1) for one neuron; None when unknown
     weights: list[np.ndarray]
     outputs: np.ndarray | None  # the first output column on the inputs sent, when they were sent
 
@@ -191,8 +218,10 @@ def _model_facts(m: dict, n_inputs: int | None) -> ModelFacts | UnsafeModel:
         outputs = np.asarray(m["outputs"], np.float64)
         assert outputs.shape == (n_inputs,)
     return ModelFacts(
-        layers=[Layer(str(layer["class"]), layer["units"], layer["activation"]) for layer in m["layers"]],
+        layers=[Layer(str(layer["class"]), layer["units"], layer["activation"], _tuple(layer.get("input_shape")),
+                      _tuple(layer.get("output_shape"))) for layer in m["layers"]],
         input_shape=None if m["input_shape"] is None else _tuple(m["input_shape"]),
+        output_shape=_tuple(m.get("output_shape")),
         weights=[np.asarray(w["values"], np.float64).reshape(w["shape"]) for w in m["weights"]],
         outputs=outputs,
     )

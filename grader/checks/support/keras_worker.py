@@ -10,8 +10,8 @@ stdin closes, so TensorFlow is imported once per submission.
     stdin:  one line per request: {"models": ["<path>.keras", ...], "inputs": "<path>.npy" or null}
     stdout: one line per answer:  {"models": [facts or {"error": "Type: message"}, ...]}
 
-Facts of a model: its layers but the InputLayer ({"class", "units", "activation"}),
-its input shape (null when unknown), its weights (one {"shape", "values"} per array)
+Facts of a model: its layers but the InputLayer ({"class", "units", "activation",
+"input_shape", "output_shape"}), its input and output shapes (null when unknown), its weights (one {"shape", "values"} per array)
 and, when inputs were sent, "outputs": the first output column on those inputs (or
 "run_error").
 """
@@ -26,17 +26,35 @@ def _plain(value):
     return value if value is None or type(value) in (str, int, float, bool) else repr(value)
 
 
+def _shape(layer, which):
+    """A layer's or model's input or output shape as a list, or None when Keras does not know it."""
+    try:
+        tensor = getattr(layer, which)  # "input" / "output": the symbolic tensor, when the model was built on one
+        shape = (tensor[0] if type(tensor) in (list, tuple) else tensor).shape
+    except (AttributeError, ValueError, RuntimeError, IndexError, TypeError):
+        return None
+    shape = list(shape)
+    return shape if all(d is None or type(d) is int for d in shape) else None
+
+
+def _model_shape(model, which):
+    try:
+        shape = getattr(model, f"{which}_shape")
+    except (AttributeError, ValueError, RuntimeError):
+        return _shape(model, which)
+    return list(shape) if type(shape) in (list, tuple) and all(d is None or type(d) is int for d in shape) else None
+
+
 def _facts(keras, np, path, inputs):
     model = keras.saving.load_model(path, compile=False, safe_mode=True)
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    try:
-        input_shape = model.input_shape
-    except (AttributeError, ValueError):
-        input_shape = None
     facts = {
         "layers": [{"class": type(layer).__name__, "units": _plain(getattr(layer, "units", None)),
-                    "activation": _plain(layer.get_config().get("activation"))} for layer in layers],
-        "input_shape": input_shape,
+                    "activation": _plain(layer.get_config().get("activation")),
+                    "input_shape": _shape(layer, "input"), "output_shape": _shape(layer, "output")}
+                   for layer in layers],
+        "input_shape": _model_shape(model, "input"),
+        "output_shape": _model_shape(model, "output"),
         "weights": [{"shape": list(w.shape), "values": np.asarray(w, np.float64).ravel().tolist()}
                     for w in model.get_weights()],
     }

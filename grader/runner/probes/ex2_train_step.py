@@ -49,8 +49,11 @@ def _number(value) -> float | None:
         return None
 
 
-def _data(values, as_tensor: bool):
+def _data(values, as_tensor):
+    """The data as the course passes them (a list of floats: False), as a float32 tensor (True) or "ndarray"."""
     values = [float(v) for v in values]
+    if as_tensor == "ndarray":
+        return np.asarray(values, dtype=np.float32)
     return tf.constant(values, dtype=tf.float32) if as_tensor else values
 
 

@@ -1,0 +1,9 @@
+import tensorflow as tf
+
+mse = tf.keras.losses.MeanSquaredError()
+
+
+def loss(predicted_y, target_y):
+    predicted_y = tf.reshape(tf.cast(predicted_y, tf.float32), [-1])
+    target_y = tf.reshape(tf.cast(target_y, tf.float32), [-1])
+    return mse(target_y, predicted_y)
