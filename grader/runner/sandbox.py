@@ -158,6 +158,38 @@ def _warden(child: int) -> None:
         os._exit(code)
 
 
+def processes_reach_grader() -> str | None:
+    """Why student code could signal, stop or trace the grader on this machine, or None when it cannot.
+
+    Linux as root: each runner has a PID namespace and a uid of its own. As another user:
+    only if the kernel lets it make a user namespace with a PID namespace in it (tried
+    in a child process, as a runner would).
+    """
+    if not sys.platform.startswith("linux"):
+        return f"{sys.platform} has no PID namespaces: student code runs as your user"
+    if os.geteuid() == 0:
+        return None
+    if _REACH_CACHE:
+        return _REACH_CACHE[0]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _unshare(CLONE_NEWUSER | CLONE_NEWPID)
+            os._exit(0)
+        except OSError as e:
+            os._exit(e.errno or 1)
+        finally:
+            os._exit(1)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    _REACH_CACHE.append(None if code == 0 else
+                        f"the kernel refuses this user a user namespace ({os.strerror(code) if code > 0 else code}), "
+                        "so a runner cannot have a PID namespace of its own: student code runs as your user")
+    return _REACH_CACHE[0]
+
+
+_REACH_CACHE: list[str | None] = []
+
+
 def _is_within(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
