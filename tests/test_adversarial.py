@@ -268,3 +268,47 @@ def test_corpus_as_an_unprivileged_user(tmp_path):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+# Makes a user namespace whose limit on nested user namespaces is 0, then runs its arguments there as the
+# same unprivileged uid: the grader meets a kernel that refuses it user namespaces (a hardened one, some
+# containers), while the rest of the machine is unchanged.
+REFUSE_USER_NAMESPACES = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+uid, gid = os.getuid(), os.getgid()
+if libc.unshare(0x10000000) != 0:
+    sys.exit("unshare: " + os.strerror(ctypes.get_errno()))
+for path, text in (("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"{uid} {uid} 1"),
+                   ("/proc/self/gid_map", f"{gid} {gid} 1"), ("/proc/sys/user/max_user_namespaces", "0")):
+    with open(path, "w") as f:
+        f.write(text)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+@pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged run: {unprivileged.why_not()}")
+def test_without_user_namespaces_the_batch_and_the_report_say_student_code_can_reach_the_grader(tmp_path):
+    uid = unprivileged.throwaway_uid()
+    work = unprivileged.owned_dir(uid, "adversarial-refused-")
+    try:
+        batch = work / "batch"
+        _submission("honest_solution", tmp_path, 0, work, sub=batch / "honest_solution")
+        for path in [work, *work.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+        out = work / "reports.jsonl"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "LANG": "C.UTF-8",
+               "PYTHONPATH": str(unprivileged.REPO), "GRADER_TEST_LIMITS": json.dumps(LIMITS)}
+        run = unprivileged.run_as(uid, [sys.executable, "-c", REFUSE_USER_NAMESPACES, "-m", "tests.unprivileged",
+                                        str(batch), str(out)], cwd=work, env=env, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        warnings = [line for line in run.stderr.splitlines() if "student code can reach the grader" in line]
+        assert len(warnings) == 1 and warnings[0].startswith("grade batch: warning:"), run.stderr[-3000:]
+        (report,) = [Report.model_validate_json(line) for line in out.read_text().splitlines()]
+        assert report.score == FULL
+        assert any(n.startswith("processes not isolated") and "signal, stop or trace the grader" in n
+                   for n in report.environment.notes), report.environment.notes
+    finally:
+        for pid in unprivileged.processes_of(uid):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(work, ignore_errors=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def run_as(uid: int, argv: list[str], *, cwd: Path, env: dict[str, str], timeout
     paths = [Path(p).resolve() for p in (sys.base_prefix, sys.prefix, REPO, *expose)]
     script = _exposing_script(paths) + (
         f"exec setpriv --reuid={uid} --regid={uid} --clear-groups --inh-caps=-all "
-        + " ".join(f"'{a}'" for a in argv))
+        + " ".join(shlex.quote(a) for a in argv))
     return subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
