@@ -13,6 +13,7 @@ import pytest
 from grader import api
 from grader.runner.client import RunnerLimits, RunnerSession, StudentCrashed, StudentTimeout
 from grader.runner.launch import Spawn, Zygote
+from grader.runner.sandbox import processes_reach_grader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the zygote needs fork()")
 
@@ -33,6 +34,8 @@ STUDENT = textwrap.dedent('''
             "tmp": tempfile.gettempdir(),
             "isolated": bool(sys.flags.isolated),
             "judge_modules": sorted(m for m in sys.modules if m.startswith(("grader", "pytest", "pydantic"))),
+            "pid": os.getpid(),
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         }
 
     def keras_home():
@@ -103,6 +106,8 @@ def test_forked_runner_is_set_up_like_a_spawned_one(zygote, student, monkeypatch
         assert "GRADER_SECRET_SEED" not in facts["env"]
         assert facts["judge_modules"] == []
         assert len(facts["fds"]) <= 6  # 0-2, the request and response pipes, the listing's own fd
+        if processes_reach_grader() is None:  # PID 1 of a PID namespace of its own: it sees only itself
+            assert facts["pid"] == 1 and facts["processes"] == [1]
     per_runner = {k for k, v in spawned["env"].items() if v.startswith(spawned["cwd"])}
     assert {k: v for k, v in forked["env"].items() if k not in per_runner} == \
         {k: v for k, v in spawned["env"].items() if k not in per_runner}

@@ -89,6 +89,9 @@ class Watchdog:
         p = _read_proc(root)
         if p is not None:
             self.known[root] = p.start
+        # The warden (sandbox._warden): the runner's parent outside its PID namespace. It allocates
+        # nothing and starts nothing; its share of the zygote's pages is not the student's memory.
+        self.warden = root if _is_warden(root) else None
         self._next = 0.0
 
     def due(self) -> bool:
@@ -126,7 +129,7 @@ class Watchdog:
 
     def over(self, limits: RunnerLimits) -> str | None:
         """Which limit the tree is over right now, if any."""
-        members = self.members(by_uid=False)  # cheaper; the subreaper keeps orphans in the tree
+        members = [p for p in self.members(by_uid=False) if p.pid != self.warden]  # by pid: the subreaper keeps orphans
         if sum(p.threads for p in members) > limits.processes:
             return "processes"
         limit = limits.memory_mib * 1024
@@ -155,6 +158,14 @@ class Watchdog:
                 except (ProcessLookupError, PermissionError):
                     pass
             time.sleep(0.01)
+
+
+def _is_warden(pid: int) -> bool:
+    """True for a process whose children go to another PID namespace than its own (it unshared one)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink(f"/proc/{pid}/ns/pid_for_children")
+    except OSError:
+        return False
 
 
 def _owner(pid: int) -> int | None:
