@@ -64,7 +64,7 @@ def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
 
 def isolation_warning() -> str | None:
     """One line for whoever starts a batch when student code could signal, stop or trace the grader here."""
-    from grader.runner.sandbox import processes_reach_grader
+    from grader.runner.namespaces import processes_reach_grader
 
     why = processes_reach_grader()
     if why is None:

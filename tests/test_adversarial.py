@@ -22,7 +22,7 @@ import pytest
 
 from grader import api
 from grader.report import Report
-from grader.runner import sandbox
+from grader.runner import namespaces
 from tests import unprivileged
 
 pytestmark = pytest.mark.timeout(300)
@@ -178,8 +178,8 @@ def _messages(report: Report) -> str:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_attack(name, tmp_path, monkeypatch):
-    if name in SIGNALLING and os.geteuid() != 0 and sandbox.processes_reach_grader():
-        pytest.skip(f"student code could reach this test run: {sandbox.processes_reach_grader()}")
+    if name in SIGNALLING and os.geteuid() != 0 and namespaces.processes_reach_grader():
+        pytest.skip(f"student code could reach this test run: {namespaces.processes_reach_grader()}")
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     listener = socket.socket()

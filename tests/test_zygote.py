@@ -13,7 +13,7 @@ import pytest
 from grader import api
 from grader.runner.client import RunnerLimits, RunnerSession, StudentCrashed, StudentTimeout
 from grader.runner.launch import Spawn, Zygote
-from grader.runner.sandbox import processes_reach_grader
+from grader.runner.namespaces import processes_reach_grader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the zygote needs fork()")
 

@@ -15,7 +15,7 @@ uid drop must come after them):
      namespace). The PID namespace holds only processes created after it, so
      the runner forks here: the child, PID 1 of the namespace, goes on as the
      runner; the parent stays outside, holds nothing, and ends as the child
-     ends (see `_warden`). Student code then cannot name, signal or trace a
+     ends (namespaces.py). Student code then cannot name, signal or trace a
      process outside its own tree, and its fresh /proc shows only that tree.
      The mount namespace's root is a new one holding only what the runner
      needs (rootfs.py); where that cannot be built, the hidden paths
@@ -31,7 +31,7 @@ uid drop must come after them):
   6. no new privileges, parent-death signal, and this process a child
      subreaper so orphaned grandchildren stay in its process tree.
 
-It depends on the standard library and rootfs.py only (the child imports it by path).
+It depends on the standard library, namespaces.py and rootfs.py only (the child imports it by path).
 """
 
 from __future__ import annotations
@@ -48,15 +48,13 @@ except ImportError:  # Windows
     resource = None
 
 if __package__:
-    from . import rootfs
+    from . import namespaces, rootfs
+    from .namespaces import PROCESSES_SHARED, PROCESSES_VISIBLE
 else:  # the runner imports this file by path
+    import namespaces
     import rootfs
+    from namespaces import PROCESSES_SHARED, PROCESSES_VISIBLE
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_RELATIME, MS_PRIVATE = 1024, 2048, 4096, 0x4000, 1 << 21, 1 << 18
 _MOUNT_OPTIONS = {b"nosuid": MS_NOSUID, b"nodev": MS_NODEV, b"noexec": MS_NOEXEC, b"noatime": MS_NOATIME,
@@ -73,11 +71,6 @@ NOT_ISOLATED = ("the file system is not isolated ({why}): student code can read 
                 "read (other copies of the solutions, home directories, /tmp)")
 
 
-def _unshare(flags: int) -> None:
-    if _c().unshare(ctypes.c_int(flags)) != 0:
-        raise _oserror("unshare")
-
-
 def _prctl(option: int, arg: int) -> None:
     if _c().prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
                   ctypes.c_ulong(0)) != 0:
@@ -88,106 +81,6 @@ def scrub_environment() -> None:
     for key in list(os.environ):
         if key not in ENV_ALLOWED:
             del os.environ[key]
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
-PROCESSES_SHARED = ("processes not isolated ({why}): student code runs as the grader's own user and can signal, "
-                    "stop or trace the grader and every other process of that user")
-PROCESSES_VISIBLE = ("processes not isolated ({why}): student code can list the machine's processes and their "
-                     "command lines")
-
-
-def _enter_namespaces() -> bool:
-    """New network, IPC, mount and (if the kernel allows) PID namespaces; unprivileged: in a user namespace.
-
-    Returns whether the PID namespace was made: the next child is then its PID 1.
-    Raises OSError when not even the network and mount namespaces could be made.
-    """
-    private = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC
-    user = os.geteuid() != 0
-    uid, gid = os.geteuid(), os.getegid()
-    try:  # unshare() changes all or nothing
-        _unshare(private | CLONE_NEWPID | (CLONE_NEWUSER if user else 0))  # NEWUSER fails when multi-threaded
-        pid_namespace = True
-    except OSError:
-        _unshare(private | (CLONE_NEWUSER if user else 0))
-        pid_namespace = False
-    if user:
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"{uid} {uid} 1")
-        _write("/proc/self/gid_map", f"{gid} {gid} 1")
-    return pid_namespace
-
-
-def _become_init() -> None:
-    """Fork into the new PID namespace: the child returns, as its PID 1; this process becomes the warden.
-
-    PID 1 of a namespace receives no signal from inside it that it has no handler
-    for (not even SIGKILL or SIGSTOP), and when it dies the kernel kills everything
-    else in the namespace: the judge's kill of the runner is the kill of the tree.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    child = os.fork()
-    if child == 0:
-        os.setsid()  # out of the warden's process group: kill(0, ...) from inside reaches only the namespace
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        return
-    _warden(child)
-
-
-def _warden(child: int) -> None:
-    """Outside the runner's PID namespace, where nothing inside can name it: wait for the runner and
-    end as it ended (same exit code, or killed by the same signal), so the judge sees no difference."""
-    code = 70
-    try:
-        os.closerange(0, 1 << 20)  # the runner's pipes close when the runner goes, not later
-        _, status = os.waitpid(child, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code < 0:
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            signal.signal(-code, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, [-code])
-            os.kill(os.getpid(), -code)
-            code = 128 - code
-    finally:
-        os._exit(code)
-
-
-def processes_reach_grader() -> str | None:
-    """Why student code could signal, stop or trace the grader on this machine, or None when it cannot.
-
-    Linux as root: each runner has a PID namespace and a uid of its own. As another user:
-    only if the kernel lets it make a user namespace with a PID namespace in it (tried
-    in a child process, as a runner would).
-    """
-    if not sys.platform.startswith("linux"):
-        return f"{sys.platform} has no PID namespaces: student code runs as your user"
-    if os.geteuid() == 0:
-        return None
-    if _REACH_CACHE:
-        return _REACH_CACHE[0]
-    pid = os.fork()
-    if pid == 0:
-        try:
-            _unshare(CLONE_NEWUSER | CLONE_NEWPID)
-            os._exit(0)
-        except OSError as e:
-            os._exit(e.errno or 1)
-        finally:
-            os._exit(1)
-    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    _REACH_CACHE.append(None if code == 0 else
-                        f"the kernel refuses this user a user namespace ({os.strerror(code) if code > 0 else code}), "
-                        "so a runner cannot have a PID namespace of its own: student code runs as your user")
-    return _REACH_CACHE[0]
-
-
-_REACH_CACHE: list[str | None] = []
 
 
 def _is_within(path: str, parent: str) -> bool:
@@ -376,7 +269,7 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
 
     isolated = rooted = pid_namespace = False
     try:
-        pid_namespace = _enter_namespaces()
+        pid_namespace = namespaces.enter()
         isolated = True
     except OSError as e:
         notes.append(f"network not isolated: student code could open network connections ({e.strerror})")
@@ -386,7 +279,7 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
     else:
         why = "the kernel refused a PID namespace"
     if pid_namespace:
-        _become_init()  # from here on, PID 1 of the runner's own PID namespace
+        namespaces.become_init()  # from here on, PID 1 of the runner's own PID namespace
     elif os.geteuid() != 0 or limits.get("uid") is None:
         notes.append(PROCESSES_SHARED.format(why=why))
     else:
