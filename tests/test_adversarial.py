@@ -4,6 +4,13 @@ One scenario per folder in tests/adversarial/<name>/ (the student's loss.py and,
 for some, files planted beside it). For each: the report is valid, the score is
 exactly the expected one, the grader returned within its limits, and nothing
 the attack started is still running. Small limits keep the module fast.
+
+Run as root (CI does), the corpus is graded twice: once per scenario as root,
+and once more as a whole, in one `grade batch` run by a throwaway unprivileged
+uid (tests/unprivileged.py), the way an instructor's or a student's own account
+runs the grader: there the runner shares the user's uid, and only its own PID
+namespace keeps `kill(-1)` and `ptrace` away from the grader and from the user's
+other processes (a sentinel process of that uid must survive).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -187,8 +195,10 @@ def test_attack(name, tmp_path, monkeypatch):
     listener.listen(4)
     listener.setblocking(False)
     before = set(_session_processes())
+    outside = Path(tempfile.mkdtemp(prefix="adversarial-", dir="/tmp"))  # not under tmp_path: closed to others
+    outside.chmod(0o755)
     try:
-        home = _home(tmp_path)
+        home = _home(outside)
         sub = _submission(name, tmp_path, listener.getsockname()[1], home)
         start = time.monotonic()
         report = api.grade(sub, exercises=[1], submission_id=name, limits=LIMITS)
@@ -211,6 +221,7 @@ def test_attack(name, tmp_path, monkeypatch):
             except OSError:
                 pass
         Path(f"/tmp/{MARKER}-report.json").unlink(missing_ok=True)
+        shutil.rmtree(outside, ignore_errors=True)
 
 
 def test_output_attack_leaves_one_json_document_on_stdout(tmp_path):
@@ -223,6 +234,7 @@ def test_output_attack_leaves_one_json_document_on_stdout(tmp_path):
     assert report.score == 0.0
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged pass: {unprivileged.why_not()}")
 def test_corpus_as_an_unprivileged_user(tmp_path):
     """The whole corpus again, in one `grade batch` run by an ordinary user of its own: one valid
@@ -248,7 +260,7 @@ def test_corpus_as_an_unprivileged_user(tmp_path):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
                "PYTHONPATH": str(unprivileged.REPO), "GRADER_TEST_LIMITS": json.dumps(LIMITS), **SECRETS}
         run = unprivileged.run_as(uid, [sys.executable, "-m", "tests.unprivileged", str(batch), str(out)],
-                                  cwd=work, env=env, timeout=900)
+                                  cwd=work, env=env, timeout=540)
         alive = unprivileged.processes_of(uid)
         assert run.returncode == 0, f"exit {run.returncode}\n{run.stderr[-3000:]}"
         assert "student code can reach the grader" not in run.stderr
