@@ -66,9 +66,12 @@ def enter() -> bool:
         _unshare(private | (CLONE_NEWUSER if user else 0))
         pid_namespace = False
     if user:
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"{uid} {uid} 1")
-        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        try:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        except OSError:
+            pass  # a policy that allows the namespace but no power in it: the mounts fail and say so later
     return pid_namespace
 
 
@@ -134,9 +137,23 @@ def processes_reach_grader() -> str | None:
             os._exit(1)
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     _REACH_CACHE.append(None if code == 0 else
-                        f"the kernel refuses this user a user namespace ({os.strerror(code) if code > 0 else code}), "
-                        "so a runner cannot have a PID namespace of its own: student code runs as your user")
+                        f"the kernel refuses this user a user namespace ({_why_refused(code)}), so a runner "
+                        "cannot have a PID namespace of its own: student code runs as your user")
     return _REACH_CACHE[0]
+
+
+def _why_refused(code: int) -> str:
+    """The unshare error, and the setting that explains it, when one does."""
+    why = os.strerror(code) if code > 0 else f"exit {code}"
+    for path, refusing in (("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+                           ("/proc/sys/user/max_user_namespaces", "0")):
+        try:
+            with open(path) as f:
+                if f.read().strip() == refusing:
+                    why += f"; {path[len('/proc/sys/'):].replace('/', '.')} = {refusing}"
+        except OSError:
+            pass
+    return why
 
 
 _REACH_CACHE: list[str | None] = []
