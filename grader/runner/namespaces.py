@@ -1,6 +1,8 @@
 """The runner's own namespaces: network, IPC, mount and PID (unprivileged: inside a user namespace).
 
-`enter()` unshares them in the runner, before its new root is built (sandbox.enter).
+`enter()` unshares them in the runner, before its new root is built (sandbox.enter);
+an unprivileged runner makes its user namespace first, with `enter_user()`, before it
+imports TensorFlow: the kernel gives one only to a single-threaded process.
 A PID namespace holds only the processes created after it, so `become_init()` then
 forks: the child is PID 1 of the namespace and goes on as the runner; the parent,
 the warden, stays outside where nothing inside can name it, holds nothing, waits,
@@ -50,6 +52,34 @@ PROCESSES_VISIBLE = ("processes not isolated ({why}): student code can list the 
                      "command lines")
 
 
+_own_user_namespace = False  # made by enter_user(), early
+
+
+def enter_user() -> None:
+    """Unprivileged, on Linux: the runner's user namespace, made while the process is still
+    single-threaded (the kernel requires it; importing TensorFlow starts threads). Where it is
+    refused, nothing happens here: enter() tries again and the sandbox says what is missing."""
+    global _own_user_namespace
+    if not sys.platform.startswith("linux") or os.geteuid() == 0 or _own_user_namespace:
+        return
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        _unshare(CLONE_NEWUSER)
+    except OSError:
+        return
+    _own_user_namespace = True
+    _map(uid, gid)
+
+
+def _map(uid: int, gid: int) -> None:
+    try:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    except OSError:
+        pass  # a policy that allows the namespace but no power in it: the mounts fail and say so later
+
+
 def enter() -> bool:
     """New network, IPC, mount and (if the kernel allows) PID namespaces; unprivileged: in a user namespace.
 
@@ -57,7 +87,7 @@ def enter() -> bool:
     Raises OSError when not even the network and mount namespaces could be made.
     """
     private = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC
-    user = os.geteuid() != 0
+    user = os.geteuid() != 0 and not _own_user_namespace
     uid, gid = os.geteuid(), os.getegid()
     try:  # unshare() changes all or nothing
         _unshare(private | CLONE_NEWPID | (CLONE_NEWUSER if user else 0))  # NEWUSER fails when multi-threaded
@@ -66,12 +96,7 @@ def enter() -> bool:
         _unshare(private | (CLONE_NEWUSER if user else 0))
         pid_namespace = False
     if user:
-        try:
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{uid} {uid} 1")
-            _write("/proc/self/gid_map", f"{gid} {gid} 1")
-        except OSError:
-            pass  # a policy that allows the namespace but no power in it: the mounts fail and say so later
+        _map(uid, gid)
     return pid_namespace
 
 
