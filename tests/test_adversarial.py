@@ -306,6 +306,8 @@ def test_without_user_namespaces_the_batch_and_the_report_say_student_code_can_r
     try:
         batch = work / "batch"
         _submission("honest_solution", tmp_path, 0, work, sub=batch / "honest_solution")
+        (batch / "stops_itself").mkdir()  # without a PID namespace it can: the judge's deadline must end it
+        (batch / "stops_itself" / "loss.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n")
         for path in [work, *work.rglob("*")]:
             os.chown(path, uid, uid, follow_symlinks=False)
         out = work / "reports.jsonl"
@@ -316,10 +318,13 @@ def test_without_user_namespaces_the_batch_and_the_report_say_student_code_can_r
         assert run.returncode == 0, run.stderr[-3000:]
         warnings = [line for line in run.stderr.splitlines() if "student code can reach the grader" in line]
         assert len(warnings) == 1 and warnings[0].startswith("grade batch: warning:"), run.stderr[-3000:]
-        (report,) = [Report.model_validate_json(line) for line in out.read_text().splitlines()]
-        assert report.score == FULL
+        reports = {r.submission: r for r in map(Report.model_validate_json, out.read_text().splitlines())}
+        assert reports["honest_solution"].score == FULL
+        notes = reports["honest_solution"].environment.notes
         assert any(n.startswith("processes not isolated") and "signal, stop or trace the grader" in n
-                   for n in report.environment.notes), report.environment.notes
+                   for n in notes), notes
+        assert reports["stops_itself"].score == ZERO
+        assert "did not finish importing loss.py" in _messages(reports["stops_itself"])
     finally:
         for pid in unprivileged.processes_of(uid):
             os.kill(pid, signal.SIGKILL)
