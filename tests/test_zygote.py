@@ -190,3 +190,27 @@ def test_zygote_and_spawn_give_the_same_report():
         spawned = [grader.grade(path, [1], seed=7) for path in submissions]
     assert forked[0].score == forked[0].max_score and forked[1].score == 0
     assert [_stable(r) for r in forked] == [_stable(r) for r in again] == [_stable(r) for r in spawned]
+
+
+def test_a_stopped_zygote_is_replaced_not_waited_for(student, monkeypatch):
+    """A zygote stopped by SIGSTOP (what a same-uid runner could do without a PID namespace)
+    costs the session its time limit, never a frozen judge; the next session gets a new zygote."""
+    from grader.runner import client, launch
+
+    monkeypatch.setattr(client, "PREPARE_SECONDS", 3.0)
+    monkeypatch.setattr(launch, "ANSWER_SECONDS", 2.0)
+    zygote = Zygote().start()
+    try:
+        stopped = zygote.pid
+        os.kill(stopped, signal.SIGSTOP)
+        with RunnerSession(student, launcher=zygote) as s, pytest.raises(StudentTimeout):
+            s.wait_ready()
+        assert zygote.pid != stopped
+        with pytest.raises(ProcessLookupError):
+            os.kill(stopped, 0)
+        monkeypatch.setattr(client, "PREPARE_SECONDS", 120.0)
+        with RunnerSession(student, launcher=zygote) as s:
+            s.wait_ready()
+            assert _plain(s.call("facts"))["session_leader"] is True
+    finally:
+        zygote.close()
