@@ -301,6 +301,9 @@ os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
 
 @pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged run: {unprivileged.why_not()}")
 def test_without_user_namespaces_the_batch_and_the_report_say_student_code_can_reach_the_grader(tmp_path):
+    """Where the kernel refuses user namespaces, `grade batch` warns once on stderr and every report's
+    environment.notes says that student code can reach the grader; the deadline still ends a runner
+    that stopped itself."""
     uid = unprivileged.throwaway_uid()
     work = unprivileged.owned_dir(uid, "adversarial-refused-")
     try:
