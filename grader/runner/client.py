@@ -338,7 +338,7 @@ class RunnerSession:
             return
         if self._watchdog is not None:
             self._watchdog.kill_all()
-            try:  # a warden (the runner's parent outside its PID namespace) ends as soon as the runner has
+            try:  # a warden (the runner's parent outside its PID namespace) ends once it has reaped the runner
                 proc.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
                 pass

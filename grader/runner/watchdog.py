@@ -89,7 +89,7 @@ class Watchdog:
         p = _read_proc(root)
         if p is not None:
             self.known[root] = p.start
-        # The warden (sandbox._warden): the runner's parent outside its PID namespace. It allocates
+        # The warden (namespaces._warden): the runner's parent outside its PID namespace. It allocates
         # nothing and starts nothing; its share of the zygote's pages is not the student's memory.
         self.warden = root if _is_warden(root) else None
         self._next = 0.0
