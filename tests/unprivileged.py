@@ -14,6 +14,7 @@ adversarial corpus graded by one warm worker, as that user.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -34,6 +35,7 @@ def throwaway_uid() -> int:
     return 1_200_000_000 + secrets.randbelow(100_000_000)
 
 
+@functools.cache
 def why_not() -> str | None:
     """Why the unprivileged runs cannot happen here, if they cannot."""
     if not sys.platform.startswith("linux"):
@@ -42,7 +44,19 @@ def why_not() -> str | None:
         return "switching to a throwaway uid needs root (CI runs as root)"
     if not shutil.which("unshare") or not shutil.which("setpriv"):
         return "needs util-linux's unshare and setpriv"
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        return "cannot make a mount namespace here (a container without CAP_SYS_ADMIN?)"
     return None
+
+
+def processes_reach_grader_as(uid: int, home: Path) -> str | None:
+    """What `namespaces.processes_reach_grader()` says when asked as `uid`: why its student code
+    could reach the grader on this machine, or None."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(REPO)}
+    probe = "from grader.runner.namespaces import processes_reach_grader as p; print(p() or '')"
+    run = run_as(uid, [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); {probe}"],
+                 cwd=home, env=env, timeout=60)
+    return run.stdout.strip() or None
 
 
 def owned_dir(uid: int, prefix: str) -> Path:
