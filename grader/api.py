@@ -62,6 +62,17 @@ def select(exercises: Sequence[int | str] | None) -> list[catalog.Exercise]:
         raise GradingError(str(e)) from None
 
 
+def isolation_warning() -> str | None:
+    """One line for whoever starts a batch when student code could signal, stop or trace the grader here."""
+    from grader.runner.namespaces import processes_reach_grader
+
+    why = processes_reach_grader()
+    if why is None:
+        return None
+    return (f"warning: student code can reach the grader on this machine: {why}, and can signal, stop or trace "
+            "the grader and every other process of that user; grade as root (in a container) for marks that matter")
+
+
 def environment(notes: Sequence[str] = ()) -> Environment:
     from grader.report import Environment
 

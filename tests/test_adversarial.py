@@ -4,6 +4,13 @@ One scenario per folder in tests/adversarial/<name>/ (the student's loss.py and,
 for some, files planted beside it). For each: the report is valid, the score is
 exactly the expected one, the grader returned within its limits, and nothing
 the attack started is still running. Small limits keep the module fast.
+
+Run as root (CI does), the corpus is graded twice: once per scenario as root,
+and once more as a whole, in one `grade batch` run by a throwaway unprivileged
+uid (tests/unprivileged.py), the way an instructor's or a student's own account
+runs the grader: there the runner shares the user's uid, and only its own PID
+namespace keeps `kill(-1)` and `ptrace` away from the grader and from the user's
+other processes (a sentinel process of that uid must survive).
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +30,8 @@ import pytest
 
 from grader import api
 from grader.report import Report
+from grader.runner import namespaces
+from tests import unprivileged
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -63,7 +75,17 @@ EXPECTED = {
     "env_secrets": (FULL, None),
     "forged_protocol": (ZERO, "interfered with the grader's channel"),
     "kill_judge": (ZERO, None),
+    "kill_all_sigkill": (FULL, None),
+    "kill_all_sigstop": (FULL, None),
+    "signal_ancestors": (FULL, None),
+    "guessed_pids": (FULL, None),
+    "trace_judge": (FULL, None),
+    "write_home": (FULL, None),
 }
+# Attacks on the grader's processes: harmless only where each runner has a PID namespace or a uid of its own.
+SIGNALLING = {"kill_judge", "kill_all_sigkill", "kill_all_sigstop", "signal_ancestors", "guessed_pids",
+              "trace_judge"}
+REACHED = "REACHED"  # what an attack prints when it got through
 
 
 def test_every_scenario_has_an_expectation():
@@ -103,8 +125,13 @@ def _session_processes() -> dict[int, str]:
             if descends_from_me(pid) or MARKER in cmd or (uid >= 1_500_000_000 and ppid == 1)}
 
 
-def _submission(name: str, tmp_path: Path, port: int) -> Path:
-    sub = tmp_path / "submission"
+def _user_site(home: Path) -> Path:
+    return home / ".local" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+
+
+def _submission(name: str, tmp_path: Path, port: int, home: Path, sub: Path | None = None) -> Path:
+    """The scenario's files, with the test's port, marker and the home directory an attack aims at."""
+    sub = sub or tmp_path / "submission"
     shutil.copytree(HERE / name, sub)
     # Files an attack plants beside the student file are stored as `*.planted`, so that our own
     # pytest run can never load them (a planted conftest.py would mark every test passed).
@@ -112,8 +139,44 @@ def _submission(name: str, tmp_path: Path, port: int) -> Path:
         planted.rename(planted.with_suffix(""))
     loss = sub / "loss.py"
     data = loss.read_bytes()
-    loss.write_bytes(data.replace(b"__PORT__", str(port).encode()).replace(b"__MARKER__", MARKER.encode()))
+    for placeholder, value in (("__PORT__", str(port)), ("__MARKER__", MARKER), ("__HOME__", str(home)),
+                               ("__USER_SITE__", str(_user_site(home)))):
+        data = data.replace(placeholder.encode(), value.encode())
+    loss.write_bytes(data)
     return sub
+
+
+def _home(parent: Path) -> Path:
+    """A home directory anybody may write in: only the sandbox keeps the runner out of it."""
+    home = parent / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    (home / ".bashrc").write_text("# the user's own\n")
+    return home
+
+
+def _assert_home_untouched(home: Path) -> None:
+    for planted in (home / "planted-by-student.txt", home / "usercustomize-was-imported",
+                    _user_site(home) / "usercustomize.py"):
+        assert not planted.exists(), planted
+    assert (home / ".bashrc").read_text() == "# the user's own\n"
+
+
+def _check(name: str, report: Report, home: Path) -> None:
+    """What holds for every scenario's report, whoever runs the grader."""
+    text = report.model_dump_json()
+    Report.model_validate(json.loads(text))
+    score, words = EXPECTED[name]
+    assert report.grader_errors == 0, _messages(report)
+    assert report.score == score, _messages(report)
+    if words:
+        assert words in _messages(report)
+    for value in SECRETS.values():
+        assert value not in text
+    output = report.exercises[0].output
+    assert len(output) < LIMITS["output_kib"] * 1024 + 1000
+    assert REACHED not in output, output
+    _assert_home_untouched(home)
 
 
 def _messages(report: Report) -> str:
@@ -121,10 +184,17 @@ def _messages(report: Report) -> str:
     return "\n".join([ex.message, *(c.message for c in ex.checks)])
 
 
+@pytest.fixture(scope="module")
+def grader():
+    """One warm Grader for the root pass, as `grade batch` keeps one: every scenario still gets fresh runners."""
+    with api.Grader() as g:
+        yield g
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_attack(name, tmp_path, monkeypatch):
-    if name == "kill_judge" and os.geteuid() != 0:
-        pytest.skip("only a runner under its own uid (the judge runs as root) cannot signal the judge")
+def test_attack(name, tmp_path, monkeypatch, grader):
+    if name in SIGNALLING and os.geteuid() != 0 and namespaces.processes_reach_grader():
+        pytest.skip(f"student code could reach this test run: {namespaces.processes_reach_grader()}")
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     listener = socket.socket()
@@ -132,23 +202,17 @@ def test_attack(name, tmp_path, monkeypatch):
     listener.listen(4)
     listener.setblocking(False)
     before = set(_session_processes())
+    outside = Path(tempfile.mkdtemp(prefix="adversarial-", dir="/tmp"))  # not under tmp_path: closed to others
+    outside.chmod(0o755)
     try:
-        sub = _submission(name, tmp_path, listener.getsockname()[1])
+        home = _home(outside)
+        sub = _submission(name, tmp_path, listener.getsockname()[1], home)
         start = time.monotonic()
-        report = api.grade(sub, exercises=[1], submission_id=name, limits=LIMITS)
+        report = grader.grade(sub, exercises=[1], submission_id=name, limits=LIMITS)
         elapsed = time.monotonic() - start
 
-        text = report.model_dump_json()
-        Report.model_validate(json.loads(text))
-        score, words = EXPECTED[name]
-        assert report.grader_errors == 0
-        assert report.score == score, _messages(report)
-        if words:
-            assert words in _messages(report)
+        _check(name, report, home)
         assert elapsed < LIMITS["exercise_seconds"] + START_ALLOWANCE
-        for value in SECRETS.values():
-            assert value not in text
-        assert len(report.exercises[0].output) < LIMITS["output_kib"] * 1024 + 1000
         notes = "\n".join(report.environment.notes)
         if "network not isolated" not in notes:
             with pytest.raises(BlockingIOError):
@@ -164,16 +228,119 @@ def test_attack(name, tmp_path, monkeypatch):
             except OSError:
                 pass
         Path(f"/tmp/{MARKER}-report.json").unlink(missing_ok=True)
+        shutil.rmtree(outside, ignore_errors=True)
 
 
 def test_output_attack_leaves_one_json_document_on_stdout(tmp_path):
     """`grade --json` prints exactly the judge's report, whatever the student printed."""
-    import subprocess
-    import sys
-
-    sub = _submission("forged_output", tmp_path, 0)
+    sub = _submission("forged_output", tmp_path, 0, tmp_path)
     out = subprocess.run([sys.executable, "-m", "grader", "exercise", "1", "--submission", str(sub), "--json"],
                          capture_output=True, text=True, timeout=240, cwd=Path(__file__).parent.parent)
     report = Report.model_validate(json.loads(out.stdout))
     assert out.returncode == 1
     assert report.score == 0.0
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged pass: {unprivileged.why_not()}")
+def test_corpus_as_an_unprivileged_user(tmp_path):
+    """The whole corpus again, in one `grade batch` run by an ordinary user of its own: one valid
+    report per scenario, nothing unearned, nothing left running, and that user's other processes
+    (a sentinel started before) alive and not stopped."""
+    uid = unprivileged.throwaway_uid()
+    home = unprivileged.owned_dir(uid, "adversarial-home-")
+    work = unprivileged.owned_dir(uid, "adversarial-batch-")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.setblocking(False)
+    refused = unprivileged.processes_reach_grader_as(uid, home)
+    if refused:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        pytest.skip(f"an ordinary user's runner cannot be kept from the grader here: {refused}")
+    sentinel = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "600"])
+    try:
+        (home / ".bashrc").write_text("# the user's own\n")
+        batch = work / "batch"
+        batch.mkdir()
+        for name in EXPECTED:
+            _submission(name, tmp_path, listener.getsockname()[1], home, sub=batch / name)
+        for path in [work, *work.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+        out = work / "reports.jsonl"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8",
+               "PYTHONPATH": str(unprivileged.REPO), "GRADER_TEST_LIMITS": json.dumps(LIMITS), **SECRETS}
+        run = unprivileged.run_as(uid, [sys.executable, "-m", "tests.unprivileged", str(batch), str(out)],
+                                  cwd=work, env=env, timeout=540)
+        alive = unprivileged.processes_of(uid)
+        assert run.returncode == 0, f"exit {run.returncode}\n{run.stderr[-3000:]}"
+        assert "student code can reach the grader" not in run.stderr
+        reports = {r["submission"]: Report.model_validate(r) for r in map(json.loads, out.read_text().splitlines())}
+        assert sorted(reports) == sorted(EXPECTED)
+        for name, report in sorted(reports.items()):
+            assert report.environment.notes == [], (name, report.environment.notes)
+            _check(name, report, home)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+        assert alive == {sentinel.pid: alive.get(sentinel.pid)} and alive[sentinel.pid].startswith("S"), alive
+    finally:
+        listener.close()
+        sentinel.kill()
+        sentinel.wait()
+        for pid in unprivileged.processes_of(uid):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# Makes a user namespace whose limit on nested user namespaces is 0, then runs its arguments there as the
+# same unprivileged uid: the grader meets a kernel that refuses it user namespaces (a hardened one, some
+# containers), while the rest of the machine is unchanged.
+REFUSE_USER_NAMESPACES = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+uid, gid = os.getuid(), os.getgid()
+if libc.unshare(0x10000000) != 0:  # refused already: nothing to simulate
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+for path, text in (("/proc/self/setgroups", "deny"), ("/proc/self/uid_map", f"{uid} {uid} 1"),
+                   ("/proc/self/gid_map", f"{gid} {gid} 1"), ("/proc/sys/user/max_user_namespaces", "0")):
+    with open(path, "w") as f:
+        f.write(text)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+@pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged run: {unprivileged.why_not()}")
+def test_without_user_namespaces_the_batch_and_the_report_say_student_code_can_reach_the_grader(tmp_path):
+    """Where the kernel refuses user namespaces, `grade batch` warns once on stderr and every report's
+    environment.notes says that student code can reach the grader; the deadline still ends a runner
+    that stopped itself."""
+    uid = unprivileged.throwaway_uid()
+    work = unprivileged.owned_dir(uid, "adversarial-refused-")
+    try:
+        batch = work / "batch"
+        _submission("honest_solution", tmp_path, 0, work, sub=batch / "honest_solution")
+        (batch / "stops_itself").mkdir()  # without a PID namespace it can: the judge's deadline must end it
+        (batch / "stops_itself" / "loss.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)\n")
+        for path in [work, *work.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+        out = work / "reports.jsonl"
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "LANG": "C.UTF-8",
+               "PYTHONPATH": str(unprivileged.REPO), "GRADER_TEST_LIMITS": json.dumps(LIMITS)}
+        run = unprivileged.run_as(uid, [sys.executable, "-c", REFUSE_USER_NAMESPACES, "-m", "tests.unprivileged",
+                                        str(batch), str(out)], cwd=work, env=env, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        warnings = [line for line in run.stderr.splitlines() if "student code can reach the grader" in line]
+        assert len(warnings) == 1 and warnings[0].startswith("grade batch: warning:"), run.stderr[-3000:]
+        reports = {r.submission: r for r in map(Report.model_validate_json, out.read_text().splitlines())}
+        assert reports["honest_solution"].score == FULL
+        notes = reports["honest_solution"].environment.notes
+        assert any(n.startswith("processes not isolated") and "signal, stop or trace the grader" in n
+                   for n in notes), notes
+        assert reports["stops_itself"].score == ZERO
+        assert "did not finish importing loss.py" in _messages(reports["stops_itself"])
+    finally:
+        for pid in unprivileged.processes_of(uid):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(work, ignore_errors=True)

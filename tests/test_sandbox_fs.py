@@ -6,7 +6,8 @@ exercises/), and as another student's submission in the same batch. The student 
 tests/sandbox_fs/seek_decoys.py checks each by name and searches everywhere else; run
 unsandboxed it finds them all, graded it finds none, scores 0 and prints that each planted
 path is absent. As an unprivileged user the runner is either isolated the same way or the
-report's environment.notes says the file system is not isolated.
+report's environment.notes says the file system is not isolated. It runs as a throwaway uid of
+the test's own (tests/unprivileged.py).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import unprivileged
+
 pytestmark = [pytest.mark.timeout(300),
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the runner's own root is Linux only")]
 
 REPO = Path(__file__).resolve().parents[1]
 ATTACK = Path(__file__).with_name("sandbox_fs") / "seek_decoys.py"
 SOLUTION = REPO / "solutions" / "ex1_loss" / "loss.py"
-NOBODY = 65534
 NOT_ISOLATED = "the file system is not isolated"
 
 
@@ -113,40 +115,16 @@ def test_batch_runner_reaches_no_decoy_nor_another_students_work(decoys, tmp_pat
     _assert_nothing_reached(mallory["exercises"][0]["output"], planted)
 
 
-def _as_nobody(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run argv as an unprivileged uid, in a mount namespace where it can reach this Python.
-
-    Python may be installed under /root (pyenv): there, /root is replaced by an empty
-    directory holding only the Python installation; nothing else of the machine changes.
-    """
-    prefix = Path(sys.base_prefix).resolve()
-    closed = next((p for p in reversed(prefix.parents) if not os.stat(p).st_mode & 0o001), None)
-    stash = _world_readable_dir("decoy-stash-")
-    script = "set -e; mount --make-rprivate /\n"
-    if closed is not None:
-        inner = prefix.relative_to(closed).parts[0]
-        script += (f"mount --bind '{closed / inner}' '{stash}'; mount -t tmpfs -o mode=0755 tmpfs '{closed}'\n"
-                   f"mkdir '{closed / inner}'; mount --move '{stash}' '{closed / inner}'\n")
-    script += (f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all "
-               + " ".join(f"'{a}'" for a in argv))
+@pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"unprivileged run: {unprivileged.why_not()}")
+def test_unprivileged_runner_is_isolated_or_says_it_is_not(decoys):
+    planted, batch = decoys
+    uid = unprivileged.throwaway_uid()
+    cwd = unprivileged.owned_dir(uid, "decoy-user-")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd), "TMPDIR": "/tmp",
            "PYTHONPATH": str(REPO), "LANG": "C.UTF-8"}
     try:
-        return subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=240)
-    finally:
-        shutil.rmtree(stash, ignore_errors=True)
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="switching to an unprivileged uid needs root (CI runs as root)")
-@pytest.mark.skipif(not shutil.which("unshare") or not shutil.which("setpriv"), reason="needs util-linux")
-def test_unprivileged_runner_is_isolated_or_says_it_is_not(decoys):
-    planted, batch = decoys
-    cwd = _world_readable_dir("decoy-nobody-")
-    try:
-        os.chown(cwd, NOBODY, NOBODY)
-        run = _as_nobody([sys.executable, "-m", "grader", "exercise", "1", "--submission", str(batch / "mallory"),
-                          "--json"], cwd)
+        run = unprivileged.run_as(uid, [sys.executable, "-m", "grader", "exercise", "1", "--submission",
+                                        str(batch / "mallory"), "--json"], cwd=cwd, env=env, timeout=240)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
     assert run.returncode in (0, 1), run.stderr[-3000:]
@@ -156,5 +134,5 @@ def test_unprivileged_runner_is_isolated_or_says_it_is_not(decoys):
         pytest.skip(f"the runner could not isolate the file system as an unprivileged user, and says so: {notes}")
     assert report["score"] == 0.0
     assert notes == ""
-    # A user namespace made it possible: the runner built its own root (without /proc)
+    # A user namespace made it possible: the runner built its own root, with a /proc of its own PID namespace
     _assert_nothing_reached(report["exercises"][0]["output"], planted)

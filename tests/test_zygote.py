@@ -13,6 +13,7 @@ import pytest
 from grader import api
 from grader.runner.client import RunnerLimits, RunnerSession, StudentCrashed, StudentTimeout
 from grader.runner.launch import Spawn, Zygote
+from grader.runner.namespaces import processes_reach_grader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the zygote needs fork()")
 
@@ -33,6 +34,8 @@ STUDENT = textwrap.dedent('''
             "tmp": tempfile.gettempdir(),
             "isolated": bool(sys.flags.isolated),
             "judge_modules": sorted(m for m in sys.modules if m.startswith(("grader", "pytest", "pydantic"))),
+            "pid": os.getpid(),
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         }
 
     def keras_home():
@@ -103,6 +106,8 @@ def test_forked_runner_is_set_up_like_a_spawned_one(zygote, student, monkeypatch
         assert "GRADER_SECRET_SEED" not in facts["env"]
         assert facts["judge_modules"] == []
         assert len(facts["fds"]) <= 6  # 0-2, the request and response pipes, the listing's own fd
+        if processes_reach_grader() is None:  # PID 1 of a PID namespace of its own: it sees only itself
+            assert facts["pid"] == 1 and facts["processes"] == [1]
     per_runner = {k for k, v in spawned["env"].items() if v.startswith(spawned["cwd"])}
     assert {k: v for k, v in forked["env"].items() if k not in per_runner} == \
         {k: v for k, v in spawned["env"].items() if k not in per_runner}
@@ -185,3 +190,27 @@ def test_zygote_and_spawn_give_the_same_report():
         spawned = [grader.grade(path, [1], seed=7) for path in submissions]
     assert forked[0].score == forked[0].max_score and forked[1].score == 0
     assert [_stable(r) for r in forked] == [_stable(r) for r in again] == [_stable(r) for r in spawned]
+
+
+def test_a_stopped_zygote_is_replaced_not_waited_for(student, monkeypatch):
+    """A zygote stopped by SIGSTOP (what a same-uid runner could do without a PID namespace)
+    costs the session its time limit, never a frozen judge; the next session gets a new zygote."""
+    from grader.runner import client, launch
+
+    monkeypatch.setattr(client, "PREPARE_SECONDS", 3.0)
+    monkeypatch.setattr(launch, "ANSWER_SECONDS", 2.0)
+    zygote = Zygote().start()
+    try:
+        stopped = zygote.pid
+        os.kill(stopped, signal.SIGSTOP)
+        with RunnerSession(student, launcher=zygote) as s, pytest.raises(StudentTimeout):
+            s.wait_ready()
+        assert zygote.pid != stopped
+        with pytest.raises(ProcessLookupError):
+            os.kill(stopped, 0)
+        monkeypatch.setattr(client, "PREPARE_SECONDS", 120.0)
+        with RunnerSession(student, launcher=zygote) as s:
+            s.wait_ready()
+            assert _plain(s.call("facts"))["session_leader"] is True
+    finally:
+        zygote.close()

@@ -183,7 +183,7 @@ def run_batch(
         print(f"grade batch: unknown format '{fmt}'; the formats are: {', '.join(formats.FORMATS)}", file=stream)
         return 2
     state = state or default_state_dir(out)
-    from grader.api import GradingError, resolve_seeds
+    from grader.api import GradingError, isolation_warning, resolve_seeds
 
     try:
         resolve_seeds(seed)  # a bad secret seed would fail every submission: say so once, up front
@@ -206,6 +206,9 @@ def run_batch(
     except OSError as e:
         print(f"grade batch: cannot use the state directory {state}: {e.strerror}", file=stream)
         return 3
+    warning = isolation_warning()
+    if warning:
+        print(f"grade batch: {warning}", file=stream)
     with store:
         with contextlib.suppress(OSError):  # where the submissions are, for `grade report --similarity`
             atomic_write(state / "batch.json", json.dumps({"directory": str(directory.resolve())}))

@@ -23,8 +23,11 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import protocol  # noqa: E402  (the runner's own directory, nothing else)
-import sandbox  # noqa: E402
+import sandbox  # noqa: E402  (the runner's own directory, nothing else; the standard library only)
+
+if __name__ == "__main__" and "--limits" in sys.argv:
+    sandbox.namespaces.enter_user()  # while single-threaded: NumPy and TensorFlow start threads on import
+import protocol  # noqa: E402
 
 del sys.path[0]
 
@@ -271,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limits", type=json.loads, help="JSON: the sandbox's limits (see sandbox.enter)")
     a = p.parse_args(argv)
+    if a.limits:
+        sandbox.namespaces.enter_user()  # forked from the zygote: single-threaded, whatever it imported
     _quiet_tensorflow()
     serve(a.req_fd, a.resp_fd, a.student, a.probes, a.seed, a.limits)
     # Leave without running student atexit handlers or flushing into a closed pipe.

@@ -343,6 +343,10 @@ class RunnerSession:
             return
         if self._watchdog is not None:
             self._watchdog.kill_all()
+            try:  # a warden (the runner's parent outside its PID namespace) ends once it has reaped the runner
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             if proc.pid is not None:  # None: a zygote that could not fork it
                 os.killpg(proc.pid, signal.SIGKILL)

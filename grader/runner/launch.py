@@ -44,6 +44,7 @@ _ZYGOTE_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 FORK_FAILED = 70  # the exit code a runner "has" when the zygote could not fork it
+ANSWER_SECONDS = 180.0  # a zygote importing TensorFlow cold on a loaded machine answers well within this
 
 
 class Process(Protocol):
@@ -81,9 +82,17 @@ class ForkedProcess:
 
     @property
     def pid(self) -> int | None:
-        """None only if the fork failed; waits for the zygote's answer (it may still be warming up)."""
+        """None only if the fork failed; waits for the zygote's answer (it may still be warming up).
+
+        A zygote that has not answered within ANSWER_SECONDS (stopped or wedged) is killed with
+        its runners, never waited for forever."""
+        end = time.monotonic() + ANSWER_SECONDS
         while not self._known:
-            self._zygote._pump(None)
+            left = end - time.monotonic()
+            if left <= 0:
+                self._zygote._unresponsive()
+                break
+            self._zygote._pump(left)
         return self._pid
 
     def poll(self) -> int | None:
@@ -239,6 +248,11 @@ class Zygote:
             self._sock.send(json.dumps({"op": "release", "pid": pid}).encode())  # type: ignore[union-attr]
         except OSError:
             pass
+
+    def _unresponsive(self) -> None:
+        with self._lock:
+            print("grader: the zygote did not answer a fork request: it is replaced", file=sys.stderr)
+            self._zygote_died()
 
     def _zygote_died(self) -> None:
         """Its runners died with it (they are killed when it goes): say so to whoever waits."""

@@ -9,8 +9,12 @@ only what the runner needs:
   - Python's installation (its prefixes and site-packages) and every shared library
     the process has mapped (TensorFlow's, wherever they live);
   - `needed`: the runner's own files (grader/runner/, never the rest of the grader);
-  - /dev/null, zero, full, random, urandom; /proc when `proc` (root only: the runner
-    then has its own uid, so no other process's /proc/<pid>/root is open to it);
+  - /dev/null, zero, full, random, urandom;
+  - /proc, by `proc`: "own", a fresh /proc of the runner's own PID namespace (only
+    its own process tree is in it); "host", the machine's (root without a PID
+    namespace: the runner then has its own uid, so no other process's
+    /proc/<pid>/root is open to it); "self", only its own /proc/self and the
+    system-wide figures (a runner of the user's uid, without a PID namespace);
 plus, writable: the work directory and a private /tmp and /dev/shm (tmpfs of
 `tmp_mib`). Then pivot_root into it and detach the old root. Nothing else of the
 machine (the grader's repository, home directories, the batch directory, the real
@@ -125,8 +129,8 @@ def mapped_files() -> list[str]:
     return sorted(p for p in found if os.path.isfile(p))
 
 
-def plan(work: str, needed: list[str], hide: list[str], *, proc: bool, tmp_mib: int) -> list[tuple[str, str, str]]:
-    """The new root's mounts, parents first: (target, kind, source); kind: ro, rw, tmpfs, hidden, link."""
+def plan(work: str, needed: list[str], hide: list[str], *, proc: str, tmp_mib: int) -> list[tuple[str, str, str]]:
+    """The new root's mounts, parents first: (target, kind, source); kind: ro, rw, tmpfs, hidden, link, procfs."""
     ro: list[str] = []
     for path in sorted({os.path.realpath(p) for p in [*python_dirs(), *needed]}):
         if os.path.exists(path) and not any(_within(path, d) for d in ro):
@@ -146,17 +150,24 @@ def plan(work: str, needed: list[str], hide: list[str], *, proc: bool, tmp_mib: 
     steps += [(f"/dev/{name}", "link", target) for name, target in DEV_LINKS.items()]
     steps.append(("/dev/shm", "tmpfs", f"size={tmp_mib}m,mode=1777"))
     steps.append(("/tmp", "tmpfs", f"size={tmp_mib}m,mode=1777"))
-    if proc:
+    if proc == "own":
+        steps.append(("/proc", "procfs", ""))
+    elif proc == "host":
         steps.append(("/proc", "proc", "/proc"))
-    else:  # its own /proc/self (TensorFlow reads /proc/self/exe) and the system-wide figures, nobody else's
-        steps.append(("/proc", "tmpfs", "size=4k,mode=0555"))
-        steps.append(("/proc/self", "proc", f"/proc/{os.getpid()}"))
-        steps += [(f"/proc/{name}", "proc", f"/proc/{name}") for name in PROC_FILES if os.path.exists(f"/proc/{name}")]
+    else:
+        steps += _proc_self()
     steps.append((work, "rw", work))
     for h in {os.path.realpath(p) for p in hide}:
         if os.path.isdir(h) and any(_within(h, d) and h != d for d in ro) and not _within(work, h):
             steps.append((h, "hidden", ""))
     return sorted(steps)
+
+
+def _proc_self() -> list[tuple[str, str, str]]:
+    """Its own /proc/self (TensorFlow reads /proc/self/exe) and the system-wide figures, nobody else's."""
+    me = os.readlink("/proc/self")  # the pid in the machine's /proc (not os.getpid() in a PID namespace)
+    return [("/proc", "tmpfs", "size=4k,mode=0555"), ("/proc/self", "proc", f"/proc/{me}"),
+            *((f"/proc/{name}", "proc", f"/proc/{name}") for name in PROC_FILES if os.path.exists(f"/proc/{name}"))]
 
 
 def _flags_of(path: str) -> int:
@@ -173,7 +184,7 @@ def _make_target(target: str, source_is_dir: bool) -> None:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
 
 
-def build(work: str, needed: list[str], hide: list[str], *, proc: bool, tmp_mib: int) -> None:
+def build(work: str, needed: list[str], hide: list[str], *, proc: str, tmp_mib: int) -> None:
     """Make the allow-listed tree the process's root; the working directory stays `work`.
 
     The new root is staged on a tmpfs mounted over `work` itself (so nothing is made on the
@@ -212,6 +223,14 @@ def _step(target: str, kind: str, source: str) -> None:
     elif kind == "tmpfs":
         os.makedirs(target, mode=0o755, exist_ok=True)
         mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, source)
+    elif kind == "procfs":
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        try:  # this process's PID namespace's own /proc
+            mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        except OSError:  # refused where the machine's /proc is partly covered (some containers)
+            root = target[: -len("/proc")]
+            for sub_target, sub_kind, sub_source in _proc_self():
+                _step(root + sub_target, sub_kind, sub_source)
     elif kind == "hidden":
         mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
     else:  # a bind: ro, rw, dev, proc

@@ -10,11 +10,17 @@ In order (the order matters: namespaces and mounts need root, rlimits and the
 uid drop must come after them):
   1. environment scrubbed to an allow-list (no seeds, tokens or keys);
   2. stray pipes and sockets inherited from the parent are closed;
-  3. new network namespace (no network; loopback is down) and mount namespace
-     whose root is a new one holding only what the runner needs (rootfs.py);
-     where that cannot be built, the hidden paths (solutions/, grader/checks/,
-     the submission's folder) are covered by an empty read-only tmpfs and every
-     other mount is made read-only;
+  3. new network namespace (no network; loopback is down), IPC namespace, PID
+     namespace and mount namespace (unprivileged: all inside a new user
+     namespace). The PID namespace holds only processes created after it, so
+     the runner forks here: the child, PID 1 of the namespace, goes on as the
+     runner; the parent stays outside, holds nothing, and ends as the child
+     ends (namespaces.py). Student code then cannot name, signal or trace a
+     process outside its own tree, and its fresh /proc shows only that tree.
+     The mount namespace's root is a new one holding only what the runner
+     needs (rootfs.py); where that cannot be built, the hidden paths
+     (solutions/, grader/checks/, the submission's folder) are covered by an
+     empty read-only tmpfs and every other mount is made read-only;
   4. resource limits: RLIMIT_DATA (memory), RLIMIT_FSIZE (file size, SIGXFSZ
      ignored so the write fails with EFBIG instead of killing the process),
      RLIMIT_NOFILE, RLIMIT_CORE = 0, RLIMIT_NPROC;
@@ -25,7 +31,7 @@ uid drop must come after them):
   6. no new privileges, parent-death signal, and this process a child
      subreaper so orphaned grandchildren stay in its process tree.
 
-It depends on the standard library and rootfs.py only (the child imports it by path).
+It depends on the standard library, namespaces.py and rootfs.py only (the child imports it by path).
 """
 
 from __future__ import annotations
@@ -42,13 +48,13 @@ except ImportError:  # Windows
     resource = None
 
 if __package__:
-    from . import rootfs
+    from . import namespaces, rootfs
+    from .namespaces import PROCESSES_SHARED, PROCESSES_VISIBLE
 else:  # the runner imports this file by path
+    import namespaces
     import rootfs
+    from namespaces import PROCESSES_SHARED, PROCESSES_VISIBLE
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_RELATIME, MS_PRIVATE = 1024, 2048, 4096, 0x4000, 1 << 21, 1 << 18
 _MOUNT_OPTIONS = {b"nosuid": MS_NOSUID, b"nodev": MS_NODEV, b"noexec": MS_NOEXEC, b"noatime": MS_NOATIME,
@@ -65,11 +71,6 @@ NOT_ISOLATED = ("the file system is not isolated ({why}): student code can read 
                 "read (other copies of the solutions, home directories, /tmp)")
 
 
-def _unshare(flags: int) -> None:
-    if _c().unshare(ctypes.c_int(flags)) != 0:
-        raise _oserror("unshare")
-
-
 def _prctl(option: int, arg: int) -> None:
     if _c().prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
                   ctypes.c_ulong(0)) != 0:
@@ -80,24 +81,6 @@ def scrub_environment() -> None:
     for key in list(os.environ):
         if key not in ENV_ALLOWED:
             del os.environ[key]
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def _enter_namespaces() -> bool:
-    """New network and mount namespaces; True if done. Unprivileged: through a user namespace."""
-    if os.geteuid() == 0:
-        _unshare(CLONE_NEWNET | CLONE_NEWNS)
-        return True
-    uid, gid = os.geteuid(), os.getegid()
-    _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS)  # fails in a multi-threaded process
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
-    return True
 
 
 def _is_within(path: str, parent: str) -> bool:
@@ -278,24 +261,37 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
         except (OSError, ValueError, AttributeError):
             pass
         return [f"runner sandbox: {sys.platform} has none of the Linux isolation (namespaces, own uid, read-only "
-                "mounts): network, files and processes are not isolated; deadlines and the scrubbed environment apply"]
+                "mounts): network, files and processes are not isolated, student code can signal or stop the grader "
+                "and every process of its user; deadlines and the scrubbed environment apply"]
     keep = [os.path.realpath(p) for p in (*needed, *filter(os.path.exists, sys.path), sys.prefix, os.getcwd())]
 
     close_stray_fds(set(keep_fds))  # before the new root, which may have no /proc
 
-    isolated = rooted = False
+    isolated = rooted = pid_namespace = False
     try:
-        isolated = _enter_namespaces()
+        pid_namespace = namespaces.enter()
+        isolated = True
     except OSError as e:
         notes.append(f"network not isolated: student code could open network connections ({e.strerror})")
         notes.append(NOT_ISOLATED.format(why=e.strerror) + "; solutions/ and grader/checks/ are never on its "
                      "import path")
+        why = e.strerror
+    else:
+        why = "the kernel refused a PID namespace"
+    if pid_namespace:
+        namespaces.become_init()  # from here on, PID 1 of the runner's own PID namespace
+    elif os.geteuid() != 0 or limits.get("uid") is None:
+        notes.append(PROCESSES_SHARED.format(why=why))
+    else:
+        notes.append(PROCESSES_VISIBLE.format(why=why))
     if isolated:
         try:
             _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
-            # /proc only under a uid of its own: another process's /proc/<pid>/root of the same uid is the real root
-            rootfs.build(os.getcwd(), list(needed), list(limits.get("hide", [])),
-                         proc=os.geteuid() == 0 and limits.get("uid") is not None, tmp_mib=int(limits["file_mib"]))
+            # The machine's /proc only under a uid of its own: another process's /proc/<pid>/root of the
+            # same uid is the real root. A PID namespace has a /proc of its own: only the runner's tree.
+            proc = "own" if pid_namespace else "host" if os.geteuid() == 0 and limits.get("uid") is not None else "self"
+            rootfs.build(os.getcwd(), list(needed), list(limits.get("hide", [])), proc=proc,
+                         tmp_mib=int(limits["file_mib"]))
             rooted = True
         except OSError as e:
             notes.append(NOT_ISOLATED.format(why=e.strerror or e) + " but solutions/, grader/checks/ and the "
@@ -312,6 +308,8 @@ def enter(limits: dict, *, keep_fds: tuple[int, ...] = (), needed: tuple[str, ..
             uid = None
             notes.append(f"student code runs as root without capabilities, not as its own user ({e.strerror or e}): "
                          "the process limit is enforced by the judge's watchdog, not by the kernel")
+            if not pid_namespace:
+                notes.append(PROCESSES_SHARED.format(why="no PID namespace and no uid of its own"))
             if rooted:
                 try:
                     rootfs.drop_proc()

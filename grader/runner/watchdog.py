@@ -89,6 +89,9 @@ class Watchdog:
         p = _read_proc(root)
         if p is not None:
             self.known[root] = p.start
+        # The warden (namespaces._warden): the runner's parent outside its PID namespace. It allocates
+        # nothing and starts nothing; its share of the zygote's pages is not the student's memory.
+        self.warden = root if _is_warden(root) else None
         self._next = 0.0
 
     def due(self) -> bool:
@@ -126,7 +129,7 @@ class Watchdog:
 
     def over(self, limits: RunnerLimits) -> str | None:
         """Which limit the tree is over right now, if any."""
-        members = self.members(by_uid=False)  # cheaper; the subreaper keeps orphans in the tree
+        members = [p for p in self.members(by_uid=False) if p.pid != self.warden]  # by pid: the subreaper keeps orphans
         if sum(p.threads for p in members) > limits.processes:
             return "processes"
         limit = limits.memory_mib * 1024
@@ -144,7 +147,8 @@ class Watchdog:
         forks faster than its tree can be read (it costs starting a process, ~20 ms).
         """
         for round_ in range(20):
-            members = [p for p in self.members() if p.pid != os.getpid()]
+            # The warden is spared: it reaps the runner (so its CPU time is accounted) and ends by itself.
+            members = [p for p in self.members() if p.pid not in (os.getpid(), self.warden)]
             if not members:
                 return
             if self.uid is not None and round_ > 0:
@@ -155,6 +159,14 @@ class Watchdog:
                 except (ProcessLookupError, PermissionError):
                     pass
             time.sleep(0.01)
+
+
+def _is_warden(pid: int) -> bool:
+    """True for a process whose children go to another PID namespace than its own (it unshared one)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink(f"/proc/{pid}/ns/pid_for_children")
+    except OSError:
+        return False
 
 
 def _owner(pid: int) -> int | None:
