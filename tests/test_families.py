@@ -71,9 +71,19 @@ def test_swaps():
 def test_labels_out_of_step_with_their_features():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 400)
-    settled = 0.5 + rng.normal(0, 0.02, 400)  # learned the balance and nothing else
+    settled = y.mean() + rng.normal(0, 0.02, 400)  # learned the balance and nothing else
     assert families.out_of_step(settled, y)
+    right = np.where(y == 1, 0.55, 0.45)
+    lucky = np.where(rng.random(400) < 0.75, right, 1.0 - right)
+    assert families.out_of_step(lucky, y)  # right 75% of the time by the leftover weights' luck, yet settled
     learned = np.where(y == 1, 0.9, 0.1) + rng.normal(0, 0.05, 400)
     assert not families.out_of_step(learned, y)
     untrained = 1 / (1 + np.exp(-rng.normal(0, 2, 400)))  # spread widely, right by chance
     assert not families.out_of_step(untrained, y)
+
+
+def test_a_result_rounded_to_whole_numbers():
+    e = np.array([1.7, -2.2, 3.5])
+    assert named(np.trunc(e), e) == "rounded_to_integer"
+    assert named(np.float64(18.0), np.float64(18.999996)) == "rounded_to_integer"
+    assert named(np.array([1.0, 2.0]), np.array([1.0, 2.0])) is None

@@ -242,10 +242,11 @@ def check_training(student, reference_cache, rng, tol, keras_loader):
         except AssertionError as e:
             raise AssertionError(f"{shortfall} Training longer will not fix it. {e}") from None
     if on_training is not None and out_of_step(on_training, data["y"]):
-        raise Mistake("labels_out_of_step", f"{shortfall} On the very data it was trained on it does no better "
-                      f"than always answering the most frequent label ({accuracy(on_training, data['y']):.1%} against "
-                      f"{chance_level(data['y']):.1%}), and its outputs hardly vary: it learned from features that "
-                      f"no longer sit beside their own labels. {IDEAS['labels_out_of_step']}")
+        raise Mistake("labels_out_of_step", f"{shortfall} Even on the data it was trained on it is right only "
+                      f"{accuracy(on_training, data['y']):.1%} of the time (always answering the most frequent label: "
+                      f"{chance_level(data['y']):.1%}), and its outputs all sit near {float(on_training.mean()):.2f}, "
+                      f"the share of 1s: it learned the balance of the labels and nothing else, as a model does when "
+                      f"its features no longer sit beside their own labels. {IDEAS['labels_out_of_step']}")
     epochs = f" after {facts['epochs']} epoch(s)" if facts.get("epochs") is not None else ""
     reference = reference_accuracy(data, reference_cache)
     raise Mistake(

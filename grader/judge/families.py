@@ -31,6 +31,8 @@ IDEAS = {
                               "its own: reduce only at the step that asks for one number.",
     "labels_out_of_step": "Features and labels belong together row by row: anything that reorders one "
                           "(shuffling, sorting, slicing) must reorder the other the same way.",
+    "rounded_to_integer": "A conversion to an integer (int(), .astype(int), //) drops the fraction: keep the "
+                          "values as floats.",
     "gradients_swapped": "Each parameter steps against its own gradient: the gradient of the loss with respect "
                          "to w moves w, the one with respect to b moves b.",
 }
@@ -139,23 +141,35 @@ def chance_level(labels) -> float:
     return float(max(np.mean(y == 1), np.mean(y != 1))) if y.size else 0.0
 
 
-def out_of_step(probabilities, labels, margin: float = 0.1) -> bool:
-    """Whether a trained classifier, on its own training data, does no better than chance and has settled.
+def out_of_step(probabilities, labels) -> bool:
+    """Whether a trained classifier has learned its labels' balance and nothing else.
 
-    A model trained on features shuffled apart from their labels learns the label balance and
-    little else: its outputs crowd together, and on the data it was given it is right about as
-    often as always answering the most frequent label. An untrained model's outputs spread widely.
+    A model trained on features shuffled apart from their labels settles near weights of
+    zero: its outputs crowd around the share of 1s, and even on the data it was trained on it
+    is far from the near-perfect fit of a perceptron on separable data (whatever side its
+    leftover weights happen to point to, the accuracy is luck). An untrained model's outputs
+    spread widely, and a model that learned the labels separates them.
     """
     p, y = _flat(probabilities), np.asarray(labels).reshape(-1)
     if p.size != y.size or p.size < 20:
         return False
     acc = float(np.mean((p > 0.5).astype(int) == y))
-    return acc <= chance_level(y) + margin and float(np.std(p)) < 0.1
+    return acc < 0.9 and float(np.std(p)) < 0.1 and abs(float(np.mean(p)) - float(np.mean(y == 1))) < 0.1
+
+
+def rounded(got, expected) -> bool:
+    """Whether `got` is `expected` with its fractions dropped (truncated, floored or rounded to integers)."""
+    g, e = _flat(got), _flat(expected)
+    if g.shape != e.shape or not np.all(g == np.round(g)) or np.all(e == np.round(e)):
+        return False
+    return any(np.array_equal(g, f(e)) for f in (np.trunc, np.floor, np.round))
 
 
 def relation(got, expected, rtol: float = RTOL) -> tuple[str, str] | None:
     """(family, what the student's result is) for the first relation between the two that holds."""
     g, e = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    if rounded(g, e):
+        return "rounded_to_integer", "the expected value without its fraction, a whole number"
     if g.size == e.size:
         k = constant_factor(g, e, rtol)
         if k is not None and abs(k + 1) <= 10 * rtol:

@@ -309,7 +309,7 @@ SIGN = {"sign_flipped", "wrong_sign", "added_not_subtracted", "bias_subtracted",
 SWAP = {"swapped", "gradients_swapped", "neurons_swapped", "kernel_transposed", "weights_layout"}
 SHAPE = {"collapsed_by_reduction", "no_reduction", "kept_dimension", "reduction_axis", "broadcast_n_by_n",
          "square_of_mean", "labels_shape", "wrong_sample_shape", "bare_array", "wrong_input_shape"}
-DTYPE = {"mixed_dtypes", "integer_arithmetic", "losses_not_floats", "float64_samples", "labels_not_int_array",
+DTYPE = {"rounded_to_integer", "mixed_dtypes", "integer_arithmetic", "losses_not_floats", "float64_samples", "labels_not_int_array",
          "booleans_not_labels", "float_io", "uint8_io"}
 LEFT_OUT = {"input_ignored", "biases_forgotten", "weight_ignored", "weights_ignored", "not_squared",
             "gradient_ignored", "updated_one_parameter", "not_updated", "relu_never_applied", "no_sigmoid",
@@ -321,16 +321,19 @@ THRESHOLD = {"wrong_threshold", "threshold_zero", "labels_inverted", "constant_l
              "probabilities_not_labels", "labels_not_binary"}
 C_ARRAY = {"array_declaration", "bytes_missing", "bytes_extra", "bytes_out_of_order", "wrong_bytes", "wrong_length",
            "array_missing", "missing_len", "missing_alignment", "c_does_not_compile"}
+# Where ReLU goes: arithmetic on a layer's index moves it.
+RELU_PLACE = {"relu_on_output", "relu_on_wrong_layers", "relu_never_applied", "relu_when_linear"}
 # Names that say where the mistake is, not what it is: they fit any change to the arithmetic.
 LOCATING = {"one_update_wrong", "weight_misused", "weight_ignored"}
-ARITHMETIC = SCALE | SIGN | SWAP | LEFT_OUT | LOCATING | {"square_of_mean", "not_squared", "absolute_error"}
+ARITHMETIC = SCALE | SIGN | SWAP | LEFT_OUT | LOCATING | RELU_PLACE | {"square_of_mean", "not_squared",
+                                                                     "absolute_error"}
 
 FITS: dict[str, set[str]] = {
-    "arith/Add>Sub": SIGN | LEFT_OUT | LOCATING,
-    "arith/Sub>Add": SIGN | LOCATING,
-    "arith/Add=>Sub=": SIGN | LOCATING,
-    "arith/Sub=>Add=": SIGN | LOCATING,
-    "arith/*=>=": SCALE | LEFT_OUT | LOCATING | {"wrong_epoch_count", "hardcoded_final_values"},
+    "arith/Add>Sub": SIGN | LEFT_OUT | LOCATING | RELU_PLACE,
+    "arith/Sub>Add": SIGN | LOCATING | RELU_PLACE,
+    "arith/Add=>Sub=": SIGN | LOCATING | RELU_PLACE,
+    "arith/Sub=>Add=": SIGN | LOCATING | RELU_PLACE,
+    "arith/*=>=": SCALE | LEFT_OUT | LOCATING | RELU_PLACE | {"wrong_epoch_count", "hardcoded_final_values"},
     "arith/Mult>Div": SCALE | LOCATING,
     "arith/Div>Mult": SCALE | LOCATING,
     "arith/Pow>Mult": SCALE | LOCATING | {"not_squared", "absolute_error"},
@@ -372,7 +375,7 @@ FITS: dict[str, set[str]] = {
     "confused_name/maximum>minimum": THRESHOLD,
     "confused_name/matmul>multiply": SHAPE | SWAP | LOCATING,
     "confused_name/dot>multiply": SHAPE | SWAP | LOCATING,
-    "confused_name/float>int": DTYPE,
+    "confused_name/float>int": DTYPE | LEFT_OUT,  # a weight or bias below 1 truncated to 0 is left out
     "confused_name/TFLITE_BUILTINS_INT8>*": {"float_io", "dynamic_range_only"},
     "confused_string/sigmoid>*": {"wrong_activation", "no_sigmoid", "softmax_one_unit"} | THRESHOLD,
     "confused_string/relu>*": THRESHOLD,

@@ -12,7 +12,7 @@ def build_perceptron(n_features):
 
 
 def train_perceptron(model, x, y):
-    return model.fit(x, y, epochs=50, batch_size=8, verbose=0)
+    return model.fit(x, y, epochs=50, batch_size=4, verbose=0)
 
 
 def predict_classes(model, x):

@@ -23,7 +23,5 @@ def to_c_array(tflite_model, var_name="g_model"):
     hex_values = [hex(b) for b in tflite_model]
     lines = [", ".join(hex_values[i:i + 12]) for i in range(0, len(hex_values), 12)]
     body = ",\n  ".join(lines)
-    return (f"#include <stdalign.h>
-
-alignas(16) const unsigned char {var_name}[] = {{\n  {body}\n}};\n"
+    return (f"#include <stdalign.h>\n\nalignas(16) const unsigned char {var_name}[] = {{\n  {body}\n}};\n"
             f"unsigned int {var_name}_len = {len(tflite_model)};\n")
