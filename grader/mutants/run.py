@@ -2,7 +2,7 @@
 
 A mutant is *killed* when it loses points (a crash or an exception counts), *named* when a
 failed check also carries a `mistake` (*wrong_name* when none of the names fits the operator
-that made the mutant: `operators.FITS`), *equivalent* when it keeps full marks and the
+that made the mutant: `fits.FITS`), *equivalent* when it keeps full marks and the
 exercise's `[[equivalent_mutants]]` lists it with a reason, and *survived* otherwise: a
 survivor is a hole in the checks. Mutants run through the normal sandboxed runner, like any
 submission.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader import api, catalog
 from grader.mutants.generate import Mutant, generate, sample, sources
-from grader.mutants.operators import fitting_names
+from grader.mutants.fits import fitting_names
 
 NAMED_TARGET = 0.8
 WRONG_NAME_LIMIT = 0.1
