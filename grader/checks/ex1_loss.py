@@ -81,8 +81,8 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
 
 
 IDEAS = {  # what each family of mistakes means for a mean squared error
-    "constant_factor": "Mean squared error has no constant of its own: the mean divides the sum of the squares "
-                       "by the number of samples, once.",
+    "constant_factor": "Mean squared error has no constant factor of its own: look for a factor or a divisor "
+                       "of your own, or a sum where a mean was meant.",
     "sign_flipped": "A square is never negative: look for a minus sign outside the square.",
 }
 

@@ -191,10 +191,10 @@ IDEAS = {  # what each family means for a network computed by hand
     "constant_factor": "Every weight is used once, as it is: look for a factor or a divisor of your own, or a "
                        "term counted twice.",
     "sign_flipped": "A neuron adds its bias to the weighted sum of its inputs: look for a minus sign.",
-    "swapped": "A layer computes x @ kernel + bias: the kernel multiplies, the bias is added, and kernel[i][j] "
-               "weights input i into neuron j.",
-    "collapsed_by_reduction": "A layer gives one value per neuron: x @ kernel sums over the inputs only, never "
-                              "over the neurons.",
+    "swapped": "Each value has its own role: a kernel entry weights one input on its way into one neuron, a "
+               "bias is added to one neuron's sum. Check which value you take from where.",
+    "collapsed_by_reduction": "A layer gives one value per neuron: its weighted sums run over the inputs only, "
+                              "never over the neurons.",
 }
 
 
