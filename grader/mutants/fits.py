@@ -55,7 +55,9 @@ FITS: dict[str, set[str]] = {
         "tape_used_twice"},
     "arg_order": SWAP | SIGN | LOCATING | DTYPE | C_ARRAY | {"input_ignored"},
     "keyword/drop_dtype": DTYPE,
-    "keyword/drop_learning_rate": {"hardcoded_learning_rate"},
+    # without its learning rate an optimizer takes its default: a fixed rate, or too slow to train in time
+    "keyword/drop_learning_rate": {"hardcoded_learning_rate", "too_little_training"},
+    "keyword/drop_optimizer": {"too_little_training", "not_compiled"},
     "keyword/drop_activation": {"no_sigmoid", "wrong_activation"},
     "keyword/drop_axis": SHAPE,
     "keyword/drop_keepdims": SHAPE,
