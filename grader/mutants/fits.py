@@ -65,6 +65,7 @@ FITS: dict[str, set[str]] = {
     "keyword/drop_loss": {"wrong_loss", "not_compiled"},
     "keyword/drop_epochs": {"too_little_training", "not_trained"},
     "keyword/drop_shape": {"wrong_input_shape"},
+    "keyword/drop_input_shape": {"wrong_input_shape"},
     "keyword/drop_persistent": {"tape_used_twice"},
     "keyword/*": set(),
     "nesting/*": SHAPE | DTYPE | {"not_squared", "absolute_error", "root_mean_squared", "numpy_round_trip"},
