@@ -1,7 +1,8 @@
 """Mutation analysis of the checks (`grade validate --mutants`): operators, ids, and the targets on a CI sample.
 
 The full run (every mutant; exercises 4 and 5 take minutes) is in docs/mutants.md. CI grades a
-fixed, seeded sample: each non-equivalent mutant must be killed, and >= 80% of the killed named.
+fixed, seeded sample: each non-equivalent mutant must be killed, >= 80% of the killed named, and at
+most 10% named with a name that does not fit the operator that made the mutant.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import sys
 from pathlib import Path
 
 from grader import catalog
-from grader.mutants.generate import generate, mutants_of, sample, stillborn
-from grader.mutants.run import _clip, analyse, meets_targets, render
+from grader.mutants.fits import FITS, fitting_names
+from grader.mutants.generate import Mutant, generate, mutants_of, sample, stillborn
+from grader.mutants.operators import OPERATORS
+from grader.mutants.run import _classify, _clip, analyse, meets_targets, render
+from grader.report import CheckResult, ExerciseResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1234
@@ -75,8 +79,43 @@ def test_validate_mutants_json_is_one_document_and_the_seed_is_printed():
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     doc = json.loads(run.stdout)
     (row,) = doc["exercises"]
-    assert {"id", "mutants", "killed", "named", "equivalent", "survived"} <= row.keys()
+    assert {"id", "mutants", "killed", "named", "wrong_name", "equivalent", "survived", "wrong_names"} <= row.keys()
     assert row["id"] == 1 and row["mutants"] == 3
     assert row["killed"] + row["equivalent"] + row["survived"] == 3
     assert "seed 1234" in run.stderr
     assert run.returncode == (0 if meets_targets(row) else 1)
+
+
+def test_every_operator_declares_the_names_that_fit_it():
+    for name in OPERATORS:
+        assert any(key == name or key.startswith(f"{name}/") for key in FITS), f"{name} declares no fitting names"
+    assert "sum_instead_of_mean" in fitting_names("confused_name", "reduce_mean>reduce_sum")
+    assert "constant_factor" in fitting_names("arith", "Mult>Div")
+    assert "wrong_sign" in fitting_names("confused_name", "assign_sub>assign_add")
+    assert "wrong_sign" not in fitting_names("confused_name", "reduce_mean>reduce_sum")
+    assert "gradients_swapped" in fitting_names("arg_order", "swap")
+    assert fitting_names("return", "None") == {"returned_none", "train_returns_none", "nothing_yielded"}
+
+
+def _graded(mistake: str | None) -> ExerciseResult:
+    check = CheckResult(name="c", id="course_example", status="failed", score=0.0, max_score=2.5, mistake=mistake,
+                        message="wrong")
+    return ExerciseResult(id=1, slug="ex1_loss", title="t", status="failed", score=7.5, max_score=10.0,
+                          checks=[check])
+
+
+def test_a_killed_mutant_named_with_a_name_that_does_not_fit_its_operator_is_counted():
+    ex = catalog.exercise(1)
+    mutant = Mutant("solution/loss:4:11/confused_name/reduce_mean>reduce_sum", "solution", "loss", "confused_name",
+                    "reduce_mean -> reduce_sum", "")
+    row = {"mutants": 0, "killed": 0, "named": 0, "wrong_name": 0, "equivalent": 0, "survived": 0, "survivors": [],
+           "unnamed": [], "wrong_names": [], "names": {}, "listed_equivalent_but_killed": [], "problems": []}
+    _classify(row, ex, mutant, _graded("sum_instead_of_mean"))
+    _classify(row, ex, mutant, _graded("wrong_sign"))
+    _classify(row, ex, mutant, _graded("constant_factor"))
+    assert (row["killed"], row["named"], row["wrong_name"]) == (3, 3, 1)
+    assert row["wrong_names"][0]["mistakes"] == ["wrong_sign"]
+    assert row["names"][mutant.id] == ["constant_factor"]  # the last grade of this id
+    assert not meets_targets(row)  # every killed mutant named, but 1 of 3 wrongly: above the 10% limit
+    row["wrong_name"] = 0
+    assert meets_targets(row)

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from grader.judge import python_ideas
+from grader.judge.families import name_family
 from grader.judge.feedback import Mistake, fmt
 from grader.judge.values import Returned
 from grader.runner.client import StudentRaised
@@ -60,9 +61,10 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
          "predictions. A sample's error is its prediction minus its target."),
         ("input_ignored", float(np.mean(t64**2)), "Your loss ignores the predictions: it is the mean of the "
          "squared targets. A sample's error is its prediction minus its target."),
-        ("divided_twice", mse / n if n > 1 else None, f"Your loss is {n}× too small for {n} samples: the mean "
+        # For 2 samples, dividing twice and halving are one and the same: the family names it then.
+        ("divided_twice", mse / n if n > 2 else None, f"Your loss is {n}× too small for {n} samples: the mean "
          "already divides by the number of samples; divide once."),
-        ("sum_instead_of_mean", float(np.sum(d**2)) if n > 1 else None,
+        ("sum_instead_of_mean", float(np.sum(d**2)) if n > 2 else None,
          f"Your loss is {n}× too large for {n} samples: did you sum the squares instead of taking their mean?"),
         ("root_mean_squared", float(np.sqrt(mse)),
          "Your loss is the square root of the mean squared error (that is RMSE): leave out the square root."),
@@ -80,6 +82,13 @@ def _diagnose(got: float, p: np.ndarray, t: np.ndarray) -> None:
     for name, value, message in known:
         if value is not None and not np.isclose(value, mse, rtol=1e-3) and np.isclose(got, value, rtol=1e-4, atol=1e-6):
             raise Mistake(name, f"{message} (expected {fmt(mse)}, got {fmt(got)})")
+
+
+IDEAS = {  # what each family of mistakes means for a mean squared error
+    "constant_factor": "Mean squared error has no constant factor of its own: look for a factor or a divisor "
+                       "of your own, or a sum where a mean was meant.",
+    "sign_flipped": "A square is never negative: look for a minus sign outside the square.",
+}
 
 
 def _call(student, *args) -> Returned:
@@ -125,8 +134,10 @@ def check_course_example(student, tol):
         expected = _mse(pred, COURSE_Y)
         if not np.isclose(got, expected, rtol=_rtol(len(COURSE_Y), tol)):
             _diagnose(got, pred, COURSE_Y)
-            raise AssertionError(f"For the course example (predictions {shown}, targets [-3, -1, 1, 3, 5, 7]) "
-                                 f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+            message = (f"For the course example (predictions {shown}, targets [-3, -1, 1, 3, 5, 7]) "
+                       f"the loss should be {fmt(expected)}; yours is {fmt(got)}.")
+            name_family(got, expected, "your loss", message, IDEAS)
+            raise AssertionError(message)
     # The course writes its data as Python integers: the mean must not be taken in integers.
     expected = _mse(COURSE_PRED, COURSE_Y)
     _course_call(student, expected, tol)
@@ -147,8 +158,10 @@ def check_random_vectors(student, rng, tol):
         expected = _mse(p, t)  # what MeanSquaredError computes (tests/test_references.py), without TensorFlow
         if not np.isclose(got, expected, rtol=_rtol(n, tol), atol=1e-30):
             _diagnose(got, p, t)
-            raise AssertionError(f"For {n} random predictions and targets, Keras' MeanSquaredError gives "
-                                 f"{fmt(expected)}; your loss gives {fmt(got)}.")
+            message = (f"For {n} random predictions and targets, Keras' MeanSquaredError gives "
+                       f"{fmt(expected)}; your loss gives {fmt(got)}.")
+            name_family(got, expected, "your loss", message, IDEAS)
+            raise AssertionError(message)
 
 
 # Every accepted form of one input: (kind, dtype, column). Lists carry Python floats, whatever the dtype. NumPy
@@ -272,7 +285,9 @@ def check_differentiable(student, rng, tol):
     expected = _mse(p, t)
     if not np.isclose(got, expected, rtol=_rtol(n, tol)):
         _diagnose(got, p, t)
-        raise AssertionError(f"Under tf.GradientTape your loss gave {fmt(got)}; expected {fmt(expected)}.")
+        message = f"Under tf.GradientTape your loss gave {fmt(got)}; expected {fmt(expected)}."
+        name_family(got, expected, "your loss", message, IDEAS)
+        raise AssertionError(message)
     grad = r["gradient"]
     if grad.kind == "none":
         raise Mistake("numpy_round_trip", "Your loss has the right value, but tf.GradientTape finds no gradient "
@@ -280,6 +295,9 @@ def check_differentiable(student, rng, tol):
                       "lost track. Use tf.* operations from the inputs to the result.")
     g = grad.as_array("the gradient of your loss").reshape(-1)
     ref = 2.0 * (p.astype(np.float64) - t.astype(np.float64)) / n
-    assert g.shape == ref.shape and np.allclose(g, ref, rtol=_rtol(n, tol), atol=_rtol(n, tol) * np.abs(ref).max()), (
-        f"The gradient of your loss with respect to the predictions should be 2(p - t)/n = {fmt(ref)}; "
-        f"tf.GradientTape gives {fmt(g)}.")
+    if g.shape == ref.shape and np.allclose(g, ref, rtol=_rtol(n, tol), atol=_rtol(n, tol) * np.abs(ref).max()):
+        return
+    message = (f"The gradient of your loss with respect to the predictions should be 2(p - t)/n = {fmt(ref)}; "
+               f"tf.GradientTape gives {fmt(g)}.")
+    name_family(g, ref, "the gradient of your loss", message, IDEAS)
+    raise AssertionError(message)

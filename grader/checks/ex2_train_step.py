@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from grader.judge.families import name_family, name_swap
 from grader.judge.feedback import Mistake, fmt
 from grader.runner.client import StudentRaised
 
@@ -47,6 +48,14 @@ def _run(w: float, b: float, xs, ys, epochs: int, lr: float) -> tuple[float, flo
     for _ in range(epochs):
         s = _step(w, b, xs, ys, lr)
         w, b = s.w, s.b
+    return w, b
+
+
+def _run_swapped(w: float, b: float, xs, ys, epochs: int, lr: float) -> tuple[float, float]:
+    """Gradient descent with each parameter stepped by the other's gradient."""
+    for _ in range(epochs):
+        s = _step(w, b, xs, ys, lr)
+        w, b = w - lr * s.db, b - lr * s.dw
     return w, b
 
 
@@ -110,12 +119,21 @@ def _judge_step(facts: dict, w0: float, b0: float, xs, ys, lr: float, rtol: floa
             raise Mistake("updated_one_parameter", f"Only one parameter moved: model.{name} is unchanged. "
                           f"Gradient descent steps every parameter against its own gradient. {start}, {expected}")
     lr_w, lr_b = (w0 - w) / ref.dw, (b0 - b) / ref.db
-    if lr_w > 0 and np.isclose(lr_w, lr_b, rtol=1e-3) and not np.isclose(lr_w, lr, rtol=1e-3):
+    if lr_w > 0 and np.isclose(lr_w, lr_b, rtol=1e-3) and not any(np.isclose(lr_w, k * lr, rtol=1e-3) for k in (1, 2, 0.5)):
         raise Mistake("hardcoded_learning_rate", f"Your step matches a learning rate of {lr_w:.4g}, but train was "
                       f"called with learning_rate = {fmt(lr)}: use the learning_rate argument, not a number of "
                       f"your own. {start}, {expected}")
+    name_swap([w0 - w, b0 - b], [lr * ref.dw, lr * ref.db], ["model.w", "model.b"], "The steps of your update",
+              f"{start}, {expected}", family="gradients_swapped")
     _diagnose_steps({"w": (w0 - w, ref.dw, ok_w), "b": (b0 - b, ref.db, ok_b)}, lr, f"{start}, {expected}")
     raise AssertionError(f"{start}, {expected}")
+
+
+STEP_IDEAS = {  # what each family means for one step of gradient descent
+    "constant_factor": "A step is learning_rate × the gradient, taken once: look for a factor too many or too "
+                       "few in the gradient or in the update, or an update that runs more than once.",
+    "sign_flipped": "The gradient points uphill: a step goes against it.",
+}
 
 
 def _diagnose_steps(steps: dict, lr: float, context: str) -> None:
@@ -138,6 +156,7 @@ def _diagnose_steps(steps: dict, lr: float, context: str) -> None:
         if np.isclose(step, lr, rtol=1e-3):
             raise Mistake("gradient_ignored", f"model.{name} moved by the learning rate itself: a step is "
                           f"learning_rate × the gradient of the loss with respect to {name}. {context}")
+        name_family(step, lr * grad, f"the step of model.{name}", context, STEP_IDEAS)
         other = "b" if name == "w" else "w"
         if steps[other][2]:
             raise Mistake("one_update_wrong", f"model.{other} moved by one step of gradient descent, but model.{name} "
@@ -260,8 +279,9 @@ def check_loss_before_update(student, rng, tol):
             _diagnose_loss(got, predictions, np.asarray(ys, np.float32))
         except Mistake as m:
             raise Mistake(m.name, f"{start}, train returned {fmt(got)}: {m.message}") from None
-        raise AssertionError(f"{start}, train should return the loss before the step, {fmt(ref.loss)}; "
-                             f"yours returned {fmt(got)}.")
+        message = f"{start}, train should return the loss before the step, {fmt(ref.loss)}; yours returned {fmt(got)}."
+        name_family(got, ref.loss, "the loss your train returned", message)
+        raise AssertionError(message)
 
 
 def check_in_place(student, tol):
@@ -348,6 +368,14 @@ def check_fit_trains(student, rng, tol):
             raise Mistake("hardcoded_final_values", f"{start}, {expected} Those are the course's final values, "
                           "and your fit ends there whatever the data, rate or number of epochs: fit must train the "
                           "model it is given by calling train, not set the answer.")
+        if near((w, b), _run_swapped(w0, b0, xs, ys, epochs, lr)):
+            raise Mistake("gradients_swapped", f"{start}, {expected} That is where gradient descent leads when w "
+                          "steps by the gradient with respect to b and b by the one with respect to w: each "
+                          "parameter steps against its own gradient.")
+        for factor, name, why in ((2.0, "double_step", "twice as far"), (0.5, "half_gradient", "half as far")):
+            if near((w, b), _run(w0, b0, xs, ys, epochs, lr * factor)):
+                raise Mistake(name, f"{start}, {expected} That is where steps {why} as gradient descent's lead: "
+                              "a step is learning_rate × the gradient, taken once per call of train.")
         if len(losses) >= 2 and losses[-1] > losses[0]:
             raise Mistake("wrong_sign", f"Your parameters moved uphill: the loss went up, from {fmt(losses[0])} to "
                           f"{fmt(losses[-1])}. Step against the gradient: subtract learning_rate × gradient. "

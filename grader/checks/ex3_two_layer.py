@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.judge.families import name_family, swapped_arguments
 from grader.judge.feedback import Mistake, fmt
 from grader.judge.values import Returned
 from grader.runner.client import StudentRaised
@@ -169,6 +170,34 @@ def _misused_weights(student, layer_1, layer_2, x: float, got: float) -> tuple[l
     return ignored, misused
 
 
+def _two_layer_of(k11, k12, b11, b12, k21, k22, b2, x) -> float:
+    return k21 * (k11 * x + b11) + k22 * (k12 * x + b12) + b2
+
+
+def _name_family_two_layer(got: float, ref: float, layer_1, layer_2, x: float, context: str) -> None:
+    """Name the family of a wrong two_layer_output: a constant factor, a sign, or two weights swapped."""
+    name_family(got, ref, "your two_layer_output", context, IDEAS)
+    (k1, b1), (k2, b2) = layer_1, layer_2
+    weights = [float(k1[0][0]), float(k1[0][1]), float(b1[0]), float(b1[1]), float(k2[0][0]), float(k2[1][0]),
+               float(b2[0]), float(x)]
+    names = [w[0] for w in WEIGHT_NAMES] + ["x"]
+    pair = swapped_arguments(_two_layer_of, weights, names, got)
+    if pair is not None:
+        raise Mistake("swapped", f"Your output is what the network gives with {pair[0]} and {pair[1]} swapped: "
+                      f"each has its own place. {IDEAS['swapped']} {context}")
+
+
+IDEAS = {  # what each family means for a network computed by hand
+    "constant_factor": "Every weight is used once, as it is: look for a factor or a divisor of your own, or a "
+                       "term counted twice.",
+    "sign_flipped": "A neuron adds its bias to the weighted sum of its inputs: look for a minus sign.",
+    "swapped": "Each value has its own role: a kernel entry weights one input on its way into one neuron, a "
+               "bias is added to one neuron's sum. Check which value you take from where.",
+    "collapsed_by_reduction": "A layer gives one value per neuron: its weighted sums run over the inputs only, "
+                              "never over the neurons.",
+}
+
+
 def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     got = _returned(student, "two_layer_output", layer_1, layer_2, x).as_float("two_layer_output()")
     ref = _forward([layer_1, layer_2], [x])[0]
@@ -191,6 +220,7 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
     for name, alt, why in known:
         if _distinct(np.array([ref]), alt) and _close(np.array([got]), alt, 1e-4):
             raise Mistake(name, f"{why} {expected}")
+    _name_family_two_layer(got, ref, layer_1, layer_2, x, expected)
     ignored, misused = _misused_weights(student, layer_1, layer_2, x, got)
     idea = ("Trace the network on paper one neuron at a time: which input does each weight multiply, and whose "
             "output does each weight of layer 2 scale?")
@@ -215,8 +245,11 @@ def _network(student, layers, x, hidden_activation, rtol: float) -> None:
                         for i, (k, _) in enumerate(layers))
     n_inputs = len(np.asarray(x).reshape(-1))
     setting = f"For {shape} on {n_inputs} input{'s' if n_inputs > 1 else ''} (hidden_activation={hidden_activation!r})"
-    assert got.size == ref.size, (f"{setting}, expected {ref.size} output values, one per neuron of the last layer; "
-                                  f"your network_output returned an array of shape {got.shape}.")
+    if got.size != ref.size:
+        message = (f"{setting}, expected {ref.size} output values, one per neuron of the last layer; "
+                   f"your network_output returned an array of shape {got.shape}.")
+        name_family(got, ref, "your network_output", message, IDEAS)
+        raise AssertionError(message)
     got = got.reshape(-1)
     if _close(got, ref, rtol):
         return
@@ -224,6 +257,7 @@ def _network(student, layers, x, hidden_activation, rtol: float) -> None:
     for name, alt, why in _mistaken(layers, x, hidden_activation):
         if _distinct(ref, alt) and _close(got, alt, 1e-4):
             raise Mistake(name, f"{why} {setting}, {expected}")
+    name_family(got, ref, "your network_output", f"{setting}, {expected}", IDEAS)
     raise AssertionError(f"{setting}, {expected}")
 
 

@@ -11,6 +11,7 @@ once per run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 
 from grader.checks.support import keras_file, keras_references
 from grader.checks.support.keras_file import ModelFacts, UnsafeModel, read_config
+from grader.judge.families import IDEAS, chance_level, out_of_step
 from grader.judge.feedback import Mistake
 
 _KEY = "ex4_perceptron"
@@ -234,8 +236,11 @@ def check_training(student, reference_cache, rng, tol, keras_loader):
     data = _training_data(rng)
     facts = _train(student, data["n_features"], data["x"], data["y"])
     student.cache["trained"] = facts  # returns_history reads what this call returned
-    [result] = _models(keras_loader, [(facts, "build_perceptron")], data["x_held_out"])
+    # Outputs on the held-out data, then on the training data itself (labels out of step show there).
+    [result] = _models(keras_loader, [(facts, "build_perceptron")], np.concatenate([data["x_held_out"], data["x"]]))
     model = _model(result)
+    on_training = model.outputs[N_HELD_OUT:] if model.outputs is not None else None
+    model = dataclasses.replace(model, outputs=model.outputs[:N_HELD_OUT]) if model.outputs is not None else model
     limit = tol["train_seconds"]
     assert facts["seconds"] <= limit, (
         f"train_perceptron took {facts['seconds']:.1f} s on {N_TRAIN} samples; keep it under {limit:g} s "
@@ -258,6 +263,12 @@ def check_training(student, reference_cache, rng, tol, keras_loader):
             raise Mistake(e.name, f"{shortfall} Training longer will not fix it. {e.message}") from None
         except AssertionError as e:
             raise AssertionError(f"{shortfall} Training longer will not fix it. {e}") from None
+    if on_training is not None and out_of_step(on_training, data["y"]):
+        raise Mistake("labels_out_of_step", f"{shortfall} Even on the data it was trained on it is right only "
+                      f"{accuracy(on_training, data['y']):.1%} of the time (always answering the most frequent label: "
+                      f"{chance_level(data['y']):.1%}), and its outputs all sit near {float(on_training.mean()):.2f}, "
+                      f"the share of 1s: it learned the balance of the labels and nothing else, as a model does when "
+                      f"its features no longer sit beside their own labels. {IDEAS['labels_out_of_step']}")
     epochs = f" after {facts['epochs']} epoch(s)" if facts.get("epochs") is not None else ""
     reference = reference_accuracy(data, reference_cache)
     raise Mistake(

@@ -3,5 +3,5 @@
 `operators` turns one node of a correct solution into a plausible wrong one; `generate`
 applies them to the reference and the scenarios' correct variants (stable ids, seeded
 samples); `run` grades every mutant with one warm `Grader` and sorts them into killed,
-named, equivalent and survived.
+named (and named wrongly: `fits`), equivalent and survived.
 """

@@ -1,7 +1,8 @@
 """Grade every mutant of every exercise with one warm `Grader`, and sort them.
 
 A mutant is *killed* when it loses points (a crash or an exception counts), *named* when a
-failed check also carries a `mistake`, *equivalent* when it keeps full marks and the
+failed check also carries a `mistake` (*wrong_name* when none of the names fits the operator
+that made the mutant: `fits.FITS`), *equivalent* when it keeps full marks and the
 exercise's `[[equivalent_mutants]]` lists it with a reason, and *survived* otherwise: a
 survivor is a hole in the checks. Mutants run through the normal sandboxed runner, like any
 submission.
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from grader import api, catalog
 from grader.mutants.generate import Mutant, generate, sample, sources
+from grader.mutants.fits import fitting_names
 
 NAMED_TARGET = 0.8
 # Below this many killed mutants a share named says little (1 of 3 is 33%): it is reported, not held to the target.
 NAMED_MIN_KILLED = 10
+WRONG_NAME_LIMIT = 0.1
 DEFAULT_SEED = 1234
 
 
@@ -40,8 +43,9 @@ def _exercise(grader: api.Grader, ex: catalog.Exercise, size: int | None, seed: 
               log: Callable[[str], None]) -> dict:
     everything, stillborn = generate(ex)
     chosen = sample(everything, size, seed, ex.slug)
-    row = {"id": ex.id, "slug": ex.slug, "mutants": 0, "killed": 0, "named": 0, "equivalent": 0, "survived": 0,
-           "generated": len(everything), "stillborn": stillborn, "survivors": [], "unnamed": [],
+    row = {"id": ex.id, "slug": ex.slug, "mutants": 0, "killed": 0, "named": 0, "wrong_name": 0, "equivalent": 0,
+           "survived": 0, "generated": len(everything), "stillborn": stillborn, "survivors": [], "unnamed": [],
+           "wrong_names": [], "names": {},
            "listed_equivalent_but_killed": [], "problems": []}
     with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
         scratch = Path(tmp)
@@ -71,7 +75,12 @@ def _classify(row: dict, ex: catalog.Exercise, mutant: Mutant, result) -> str:
         mistakes = sorted({c.mistake for c in result.checks if c.status != "passed" and c.mistake})
         if mistakes:
             row["named"] += 1
+            row["names"][mutant.id] = mistakes
             outcome = f"killed, named {', '.join(mistakes)}"
+            if not set(mistakes) & fitting_names(mutant.operator, token(mutant)):
+                row["wrong_name"] += 1
+                row["wrong_names"].append({"id": mutant.id, "description": mutant.description, "mistakes": mistakes})
+                outcome += " (a name that does not fit the operator)"
         else:
             outcome = "killed, not named"
             failed = [c for c in result.checks if c.status != "passed"]
@@ -89,9 +98,15 @@ def _classify(row: dict, ex: catalog.Exercise, mutant: Mutant, result) -> str:
     return "SURVIVED"
 
 
+def token(mutant: Mutant) -> str:
+    """The change an operator made, the last part of the mutant's id ("Sub>Add", "drop")."""
+    return mutant.id.split("/", 3)[3]
+
+
 def meets_targets(row: dict) -> bool:
     return (row["survived"] == 0 and not row["problems"] and not row["listed_equivalent_but_killed"]
-            and (row["named"] >= NAMED_TARGET * row["killed"] or row["killed"] < NAMED_MIN_KILLED))
+            and (row["named"] >= NAMED_TARGET * row["killed"] or row["killed"] < NAMED_MIN_KILLED)
+            and row.get("wrong_name", 0) <= WRONG_NAME_LIMIT * row["killed"])
 
 
 def _clip(text: str, limit: int) -> str:
@@ -118,15 +133,18 @@ def analyse(exercises: Sequence[catalog.Exercise], size: int | None | Mapping[in
 
 def render(analysis: dict) -> str:
     """The analysis as an instructor reads it."""
-    lines = [f"{'exercise':<18}{'mutants':>8}{'killed':>8}{'named':>8}{'equiv.':>8}{'survived':>9}   target"]
+    lines = [f"{'exercise':<18}{'mutants':>8}{'killed':>8}{'named':>8}{'wrong':>8}{'equiv.':>8}{'survived':>9}   target"]
     for r in analysis["exercises"]:
-        named = f"{r['named'] / r['killed']:.0%}" if r["killed"] else "-"
-        few = " of too few killed to hold to the target" if r["killed"] < NAMED_MIN_KILLED else ""
-        lines.append(f"{r['slug']:<18}{r['mutants']:>8}{r['killed']:>8}{r['named']:>8}{r['equivalent']:>8}"
-                     f"{r['survived']:>9}   {'met' if meets_targets(r) else 'NOT met'} ({named} named{few})")
+        named = (f"{r['named'] / r['killed']:.0%} named, {r['wrong_name'] / r['killed']:.0%} wrong"
+                 if r["killed"] else "-")
+        few = " of too few killed to hold the named target" if r["killed"] < NAMED_MIN_KILLED else ""
+        lines.append(f"{r['slug']:<18}{r['mutants']:>8}{r['killed']:>8}{r['named']:>8}{r['wrong_name']:>8}"
+                     f"{r['equivalent']:>8}{r['survived']:>9}   {'met' if meets_targets(r) else 'NOT met'} ({named}{few})")
     for r in analysis["exercises"]:
         lines += [f"✗ {r['slug']}: {p}" for p in r["problems"]]
         lines += [f"✗ survived: {s['id']}\n    {s['description']}" for s in r["survivors"]]
         lines += [f"✗ listed as equivalent but killed: {m}" for m in r["listed_equivalent_but_killed"]]
         lines += [f"· killed, not named: {u['id']} ({u['status']}): {_clip(u['message'], 160)}" for u in r["unnamed"]]
+        lines += [f"· named, but not as what the operator did: {w['id']}: {', '.join(w['mistakes'])}"
+                  for w in r["wrong_names"]]
     return "\n".join(lines)

@@ -1,0 +1,20 @@
+# Form from: Keras' deprecation note for Sequential.predict_classes (use (model.predict(x) > 0.5).astype('int32')), as copied in many notebooks
+import tensorflow as tf
+
+
+def build_perceptron(n_features):
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(n_features,)),
+        tf.keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def train_perceptron(model, x, y):
+    return model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+
+
+def predict_classes(model, x):
+    return (model.predict(x, verbose=0) > 0.5).astype("int32")
