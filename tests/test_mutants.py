@@ -61,13 +61,13 @@ def test_the_ci_sample_meets_the_targets():
 
 
 def test_a_small_sample_reports_its_share_named_without_failing_and_never_cuts_inside_code():
-    row = {"id": 4, "slug": "ex4_perceptron", "mutants": 3, "killed": 1, "named": 0, "equivalent": 2, "survived": 0,
-           "survivors": [], "problems": [], "listed_equivalent_but_killed": [],
+    row = {"id": 4, "slug": "ex4_perceptron", "mutants": 3, "killed": 1, "named": 0, "wrong_name": 0, "equivalent": 2,
+           "survived": 0, "survivors": [], "problems": [], "wrong_names": [], "listed_equivalent_but_killed": [],
            "unnamed": [{"id": "m", "status": "failed", "message": "Your model " + "x" * 130 + " uses `keras.layers."
                         "Dense(1, activation='relu')` here."}]}
     assert meets_targets(row)
     text = render({"exercises": [row]})
-    assert "met (0% named of too few killed to hold to the target)" in text
+    assert "met (0% named, 0% wrong; too few killed to hold to the named target)" in text
     detail = text.splitlines()[-1]
     assert detail.endswith(" …") and detail.count("`") % 2 == 0
     assert not meets_targets({**row, "survived": 1})  # a survivor is a hole, whatever the sample

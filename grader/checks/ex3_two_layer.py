@@ -217,6 +217,9 @@ def _two_layer(student, layer_1, layer_2, x: float, rtol: float) -> None:
                "kernel[i][j] is the weight from input i into neuron j: in layer 1, neuron 1 uses kernel_1[0][0] "
                "and neuron 2 kernel_1[0][1]; in layer 2, neuron 1's output is weighted by kernel_2[0][0] and "
                "neuron 2's by kernel_2[1][0].") for alt in swapped]
+    known.append(("input_unchanged", np.array([float(x)]), "Your two_layer_output returned its input x unchanged: "
+                  "the layers' weights and biases never reached it. Apply layer 1 to x, then layer 2 to what layer "
+                  "1 gives."))
     for name, alt, why in known:
         if _distinct(np.array([ref]), alt) and _close(np.array([got]), alt, 1e-4):
             raise Mistake(name, f"{why} {expected}")

@@ -137,7 +137,7 @@ def render(analysis: dict) -> str:
     for r in analysis["exercises"]:
         named = (f"{r['named'] / r['killed']:.0%} named, {r['wrong_name'] / r['killed']:.0%} wrong"
                  if r["killed"] else "-")
-        few = " of too few killed to hold the named target" if r["killed"] < NAMED_MIN_KILLED else ""
+        few = "; too few killed to hold to the named target" if r["killed"] < NAMED_MIN_KILLED else ""
         lines.append(f"{r['slug']:<18}{r['mutants']:>8}{r['killed']:>8}{r['named']:>8}{r['wrong_name']:>8}"
                      f"{r['equivalent']:>8}{r['survived']:>9}   {'met' if meets_targets(r) else 'NOT met'} ({named}{few})")
     for r in analysis["exercises"]:
