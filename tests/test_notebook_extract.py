@@ -14,6 +14,7 @@ import pytest
 from grader import catalog
 from grader.notebook import build, extract, ipynb
 from grader.web import card
+from grader.workspace import MARKER
 from grader.notebook.submission import stub, student_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +225,8 @@ def test_the_card_escapes_every_string_from_the_report():
 def test_check_explains_what_it_cannot_grade_without_running_anything(tmp_path, monkeypatch):
     from grader import check
 
-    monkeypatch.chdir(tmp_path)  # check() records its result in .grader/state.json here
+    (tmp_path / MARKER).write_text("")  # a workspace: check() records its result in its .grader/state.json
+    monkeypatch.chdir(tmp_path)
     assert "unknown exercise '9'" in repr(check(9)) and check(9).report is None
     assert "los is not one of its functions" in check(1, los=len)._repr_html_()
     scale = 2.0
