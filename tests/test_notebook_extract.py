@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader import catalog
-from grader.notebook import build, extract, ipynb
+from grader.notebook import assemble, build, extract, ipynb
 from grader.web import card
 from grader.workspace import MARKER
 from grader.notebook.submission import stub, student_file
@@ -24,7 +24,7 @@ def cells(*sources: str) -> list[tuple[int, str]]:
     return list(enumerate(sources, start=1))
 
 
-def built(exercise: int, *sources: str) -> extract.Built:
+def built(exercise: int, *sources: str) -> assemble.Built:
     ex = catalog.exercise(exercise)
     result = student_file(ex, extract.scan(cells(*sources)), "test.ipynb")
     assert result is not None

@@ -106,7 +106,7 @@ def _record(report: dict) -> None:
 
 def check(exercise: int | str, frame: types.FrameType, functions: dict) -> Result:
     """Grade exercise `exercise` with the functions the notebook defines (or those in `functions`)."""
-    from grader.notebook import extract, helper, live
+    from grader.notebook import assemble, helper, live
     from grader.notebook.submission import stub
     from grader.notebook.where import relabel_exercise
 
@@ -122,7 +122,7 @@ def check(exercise: int | str, frame: types.FrameType, functions: dict) -> Resul
     try:
         built = live.student_source(ex.functions, live.caller_namespace(frame), live.caller_history(frame),
                                     functions, stub(ex), header)
-    except extract.UnwritableAll as e:
+    except assemble.UnwritableAll as e:
         report = _unwritable_report(ex, e.problems)
     else:
         folder = Path(tempfile.mkdtemp(prefix="grader-check-"))

@@ -25,7 +25,7 @@ import textwrap
 import types
 from collections.abc import Mapping
 
-from grader.notebook import extract
+from grader.notebook import assemble, extract
 
 _LITERAL_TYPES = (int, float, complex, str, bytes, bool, type(None))
 _MAX_LITERAL = 100_000
@@ -153,7 +153,7 @@ def _derived_import(name: str, obj: object) -> str | None:
 
 
 class Resolver:
-    """`lookup` for `extract.build`: a global name of the kernel -> the source that recreates it."""
+    """`lookup` for `assemble.build`: a global name of the kernel -> the source that recreates it."""
 
     def __init__(self, namespace: Mapping[str, object], history: extract.Scan, given: Mapping[str, object]):
         self.namespace, self.history, self.given = namespace, history, given
@@ -196,8 +196,8 @@ class Resolver:
 
 
 def student_source(functions: list[str], namespace: Mapping[str, object], history_cells: list[tuple[int, str]],
-                   given: Mapping[str, object], stub, header: str) -> extract.Built:
-    """The student file for the kernel's current definitions (raises `extract.UnwritableAll`)."""
+                   given: Mapping[str, object], stub, header: str) -> assemble.Built:
+    """The student file for the kernel's current definitions (raises `assemble.UnwritableAll`)."""
     history = extract.scan(history_cells)
     resolver = Resolver(namespace, history, given)
-    return extract.build(functions, resolver, stub, header)
+    return assemble.build(functions, resolver, stub, header)

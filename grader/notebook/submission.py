@@ -6,7 +6,7 @@ exercise's folder `ex1_loss/ex1_loss.ipynb`), or notebooks with other names, sea
 exercise's functions. A student `.py` file in the folder wins over any notebook.
 
 For each exercise a notebook defines (at least one of its functions), `prepare` writes
-`<slug>/<file>` built by `grader.notebook.extract`: the functions, and the imports, helpers,
+`<slug>/<file>` built by `grader.notebook.assemble`: the functions, and the imports, helpers,
 literal constants and top-level assignments they use. Nothing else in the notebook runs. What was left out, and a
 notebook that cannot be read, are kept for the report (see `take`).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalog import Exercise, exercises
-from grader.notebook import extract, ipynb
+from grader.notebook import assemble, extract, ipynb
 
 LEFT_OUT_NOTE = ("only a notebook's imports, definitions and constants, and the top-level assignments its functions "
                  "use, are graded")
@@ -30,7 +30,7 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     unreadable: dict[str, str] = field(default_factory=dict)  # slug -> what the student reads
     looked_for: dict[str, str] = field(default_factory=dict)  # slug -> where a missing exercise was looked for
-    built: dict[str, tuple[str, extract.Built]] = field(default_factory=dict)  # slug -> (file, what it was built from)
+    built: dict[str, tuple[str, assemble.Built]] = field(default_factory=dict)  # slug -> (file, what it was built from)
 
     def relabel(self, result):
         """An exercise's result with lines of the built file named as the notebook's cells and lines."""
@@ -107,12 +107,12 @@ def stub(ex: Exercise):
     return chunk
 
 
-def student_file(ex: Exercise, scanned: extract.Scan, origin: str) -> extract.Built | None:
+def student_file(ex: Exercise, scanned: extract.Scan, origin: str) -> assemble.Built | None:
     """The student file for `ex` from scanned cells, or None when they define none of its functions."""
     if not any(f in scanned.chunks or f in scanned.broken for f in ex.functions):
         return None
     header = f'"""{ex.file} for exercise {ex.id}, built by the grader from {origin}."""'
-    return extract.from_cells(scanned, ex.functions, stub(ex), header)
+    return assemble.from_cells(scanned, ex.functions, stub(ex), header)
 
 
 def prepare(path: Path, scratch: Path) -> Path:

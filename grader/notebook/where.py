@@ -1,7 +1,7 @@
 """Where a line of a student file built from a notebook was written: the cell and its line, not the built file's.
 
 A message such as "(two_layer.py, line 19: `...`)" names a file the student never wrote;
-`relabel` turns it into "(cell 4, line 2: `...`)" using the origins `extract.build` kept.
+`relabel` turns it into "(cell 4, line 2: `...`)" using the origins `assemble.build` kept.
 Standard library only, as the rest of `grader.notebook` that runs in the student's kernel.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from grader.notebook.extract import Built
+from grader.notebook.assemble import Built
 
 
 def cell_words(cell: int) -> str:
