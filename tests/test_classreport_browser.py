@@ -89,7 +89,7 @@ def test_the_page_requests_nothing_and_shows_the_numbers_of_class_json(browser, 
             assert cell(f'table.cr-mistakes[data-exercise="{ex["id"]}"] tr[data-mistake="{m["name"]}"] td[data-k="count"]') == str(m["count"])
     rows = browser.find_elements(By.CSS_SELECTOR, "#students-table tbody tr")
     assert [r.get_attribute("data-submission") for r in rows] == [s["submission"] for s in data["students"]]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.cr-chart")) == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, "figure.cr-chart[role=img] > svg")) == 3
     assert browser.find_element(By.ID, "csv-link").get_attribute("href").startswith("data:text/csv")
 
 

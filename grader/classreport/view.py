@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 import urllib.parse
 from functools import cache
@@ -36,13 +35,12 @@ def _figure_class():
     return Figure
 
 
-def _svg(fig, label: str) -> Markup:
+def _svg(fig, label: str) -> dict:
+    """A chart for the template: matplotlib's SVG (without its XML prolog) and what it shows, in words."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
-    text = re.sub(r"<svg ", f'<svg role="img" aria-label="{label}" class="cr-chart" ', text, count=1)
-    return Markup(text)
+    return {"svg": Markup(text[text.index("<svg"):]), "label": label}
 
 
 def _bars(ax, histogram: list, colour: str = "#1565c0") -> None:
@@ -53,7 +51,7 @@ def _bars(ax, histogram: list, colour: str = "#1565c0") -> None:
     ax.yaxis.get_major_locator().set_params(integer=True)
 
 
-def total_chart(data: dict) -> Markup:
+def total_chart(data: dict) -> dict:
     Figure = _figure_class()
     fig = Figure(figsize=(6, 2.4))
     ax = fig.subplots()
@@ -63,7 +61,7 @@ def total_chart(data: dict) -> Markup:
     return _svg(fig, "histogram of the total scores")
 
 
-def exercise_charts(data: dict) -> Markup:
+def exercise_charts(data: dict) -> dict:
     Figure = _figure_class()
     exercises = data["exercises"]
     fig = Figure(figsize=(1.9 * max(1, len(exercises)), 2.0))
@@ -75,7 +73,7 @@ def exercise_charts(data: dict) -> Markup:
     return _svg(fig, "histograms of each exercise's scores")
 
 
-def status_chart(data: dict) -> Markup:
+def status_chart(data: dict) -> dict:
     Figure = _figure_class()
     exercises = data["exercises"]
     fig = Figure(figsize=(6, 0.45 * len(exercises) + 0.9))
