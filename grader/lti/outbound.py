@@ -1,14 +1,14 @@
 """Outbound calls to a platform (its keys, its token endpoint, its scores, dynamic registration).
 
-The host is resolved and checked as the callbacks do (`grader.service.callbacks`): every
-address must be public unless the service allows private ones (`--allow-private-callbacks`,
-for an LMS on the same network, and tests), and the checked address is the one connected
-to; the Host header and the TLS name stay the URL's.
+The host is resolved, checked and pinned by the service's one way of calling out
+(`grader.service.callbacks.pin`): every address must be public unless the service allows
+private ones (`--allow-private-callbacks`, for an LMS on the same network, and tests), and
+the checked address is the one connected to; the Host header and the TLS name stay the URL's.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -23,21 +23,15 @@ class PlatformUnreachable(Exception):
 
 def request(client: httpx.Client, method: str, url: str, allow_private: bool, **kw) -> httpx.Response:
     try:
-        scheme, host, port = callbacks.check_url(url)
-        address = callbacks.resolve(host, port, allow_private)
+        pinned, headers, extensions = callbacks.pin(url, allow_private)
     except callbacks.CallbackRefused as e:
         raise PlatformUnreachable(str(e).replace("callback", "platform")) from None
-    parts = urlsplit(url)
-    shown = f"[{address}]" if ":" in address else address
-    pinned = urlunsplit((scheme, f"{shown}:{port}", parts.path or "/", parts.query, ""))
-    headers = {**kw.pop("headers", {}), "Host": parts.netloc.rpartition("@")[2],
-               "User-Agent": "tinyml-grader-lti"}
-    extensions = {"sni_hostname": host} if scheme == "https" else {}
+    headers |= {**kw.pop("headers", {}), "User-Agent": "tinyml-grader-lti"}
     try:
         return client.request(method, pinned, headers=headers, extensions=extensions,
                               timeout=kw.pop("timeout", TIMEOUT_S), **kw)
     except httpx.HTTPError as e:
-        raise PlatformUnreachable(f"could not reach {parts.netloc}: {e.__class__.__name__}: {e}") from None
+        raise PlatformUnreachable(f"could not reach {urlsplit(url).netloc}: {e.__class__.__name__}: {e}") from None
 
 
 def get_json(url: str, allow_private: bool, **kw) -> dict:

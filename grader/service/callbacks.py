@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import ipaddress
 import json
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from grader.service.logs import event
 
@@ -75,41 +75,30 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    def __init__(self, address: str, host: str, port: int, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
+def pin(url: str, allow_private: bool) -> tuple[str, dict[str, str], dict]:
+    """How to call `url` at the one address checked for it: (URL with that address, headers, httpx extensions).
 
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, address: str, host: str, port: int, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-def post(url: str, payload: bytes, secret: str, allow_private: bool, timeout: float) -> int:
-    """POST once; the status code. CallbackRefused or OSError when it could not be sent."""
+    The Host header and the TLS name stay the URL's. Raises CallbackRefused for a URL or
+    an address the service does not call. Every outbound call of the service comes through
+    here: callbacks, and the LTI tool's calls to platforms (`grader.lti.outbound`).
+    """
     scheme, host, port = check_url(url)
     address = resolve(host, port, allow_private)
     parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = (_PinnedHTTPS if scheme == "https" else _PinnedHTTP)(address, host, port, timeout)
-    try:
-        conn.request("POST", target, body=payload, headers={
-            "Content-Type": "application/json", "User-Agent": "tinyml-grader-callback",
-            "X-Grader-Signature": signature(secret, payload)})
-        response = conn.getresponse()
-        response.read(64 * 1024)
-        return response.status
-    finally:
-        conn.close()
+    shown = f"[{address}]" if ":" in address else address
+    pinned = urlunsplit((scheme, f"{shown}:{port}", parts.path or "/", parts.query, ""))
+    return pinned, {"Host": parts.netloc.rpartition("@")[2]}, ({"sni_hostname": host} if scheme == "https" else {})
+
+
+def post(url: str, payload: bytes, secret: str, allow_private: bool, timeout: float) -> int:
+    """POST once; the status code. CallbackRefused or httpx.HTTPError when it could not be sent."""
+    pinned, headers, extensions = pin(url, allow_private)
+    headers |= {"Content-Type": "application/json", "User-Agent": "tinyml-grader-callback",
+                "X-Grader-Signature": signature(secret, payload)}
+    with httpx.Client(timeout=timeout) as client:
+        # Streamed and never read: a receiver's answer is its status, whatever body it sends.
+        with client.stream("POST", pinned, content=payload, headers=headers, extensions=extensions) as response:
+            return response.status_code
 
 
 class Sender:
@@ -172,7 +161,7 @@ class Sender:
                     error = f"the receiver answered {status}"
             except CallbackRefused as e:
                 error = str(e)
-            except (OSError, http.client.HTTPException) as e:
+            except httpx.HTTPError as e:
                 error = f"could not reach the receiver: {e}"
             if error is None:
                 self.store.callback_tried(sid, "delivered", tries, None, None)
