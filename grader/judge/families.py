@@ -49,7 +49,7 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float) -> bool:
 
 
 def _simple(k: float) -> Fraction | None:
-    """`k` as a simple fraction (numerator and denominator up to 16), if it is one."""
+    """`k` as a simple fraction (denominator up to 16, numerator up to 64), if it is one."""
     f = Fraction(k).limit_denominator(16)
     if f != 0 and abs(f.numerator) <= 64 and abs(float(f) - k) <= RTOL * abs(k):
         return f
